@@ -1,0 +1,119 @@
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Counters } from '../../common/counters.js';
+import type { Logger } from '../../common/logger.js';
+import type { TypedEmitter } from '../../common/typed-emitter.js';
+import type { SerialPortConfig } from '../config/schema.js';
+import type { SerialLink } from '../transports/serial-link.js';
+import { isButtonPress } from './definitions/rflink-button.js';
+import type { GatewayEvents } from './device-event.js';
+import type { DeviceRegistry } from './device-registry.js';
+import {
+  formatRflinkCommand,
+  LineFramer,
+  parseRflinkLine,
+  RflinkParseError,
+  rflinkDeviceKey,
+} from './protocols/rflink/index.js';
+
+/** A transmitter repeats one press several times within about a second; collapse those. */
+const REPEAT_WINDOW_MS = 1_500;
+
+/**
+ * A serial port with an RFLink 433 MHz receiver: lines → messages →
+ * button presses of the configured devices. Transmitters that are heard
+ * but not configured are reported as seen-but-not-paired, never silently dropped.
+ */
+export class RflinkPort {
+  private readonly framer = new LineFramer();
+  private partialTimer: TimerHandle | null = null;
+  private offs: (() => void)[] = [];
+  private readonly lastPacket = new Map<string, { line: string; atMs: number }>();
+  private readonly unpairedLogged = new Set<string>();
+
+  constructor(
+    private readonly portConfig: SerialPortConfig,
+    private readonly link: SerialLink,
+    private readonly registry: DeviceRegistry,
+    private readonly bus: TypedEmitter<GatewayEvents>,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly counters: Counters,
+  ) {}
+
+  start(): void {
+    this.offs.push(
+      this.link.events.on('open', () => this.link.write(Buffer.from(formatRflinkCommand('VERSION')))),
+      this.link.events.on('data', (chunk) => this.onData(chunk)),
+    );
+  }
+
+  stop(): void {
+    this.partialTimer?.cancel();
+    this.partialTimer = null;
+    for (const off of this.offs) off();
+    this.offs = [];
+  }
+
+  private onData(chunk: Uint8Array): void {
+    const atMs = this.clock.now();
+    const lines = this.framer.push(chunk);
+    // A line cut off mid-way (receiver reset, unplug) is dropped after a quiet spell, not glued to the next one.
+    this.partialTimer?.cancel();
+    this.partialTimer = this.clock.setTimeout(() => {
+      this.partialTimer = null;
+      if (this.framer.discardPartial()) this.counters.inc('lines_dropped', { link: this.portConfig.id, reason: 'timeout' });
+    }, this.portConfig.partialFrameTimeoutMs);
+    for (const line of lines) this.onLine(line, atMs);
+  }
+
+  private onLine(line: string, atMs: number): void {
+    let message: ReturnType<typeof parseRflinkLine>;
+    try {
+      message = parseRflinkLine(line);
+    } catch (err) {
+      const reason = err instanceof RflinkParseError ? err.reason : 'error';
+      this.counters.inc('lines_dropped', { link: this.portConfig.id, reason });
+      this.logger.warn({ link: this.portConfig.id, line: line.slice(0, 120), reason }, 'unreadable RFLink line dropped');
+      return;
+    }
+    this.counters.inc('lines_decoded', { link: this.portConfig.id });
+    switch (message.kind) {
+      case 'banner':
+        this.logger.info({ link: this.portConfig.id, banner: message.text }, 'RFLink receiver started');
+        return;
+      case 'version':
+        this.logger.info(
+          { link: this.portConfig.id, version: message.version, revision: message.revision, build: message.build },
+          'RFLink receiver identified',
+        );
+        return;
+      case 'pong':
+      case 'other':
+        return;
+      case 'packet':
+        break;
+    }
+    const key = rflinkDeviceKey(message);
+    if (!key) return;
+    const device = this.registry.findByAddress(key);
+    if (!device) {
+      this.counters.inc('devices_unpaired_seen', { link: this.portConfig.id });
+      if (!this.unpairedLogged.has(key)) {
+        this.unpairedLogged.add(key);
+        this.logger.warn({ link: this.portConfig.id, address: key, line }, 'device seen but not paired');
+      }
+      return;
+    }
+    this.registry.markSeen(device.id, atMs);
+    const body = line.replace(/^20;[0-9A-Fa-f]{2};/, '');
+    const last = this.lastPacket.get(key);
+    this.lastPacket.set(key, { line: body, atMs });
+    if (last && last.line === body && atMs - last.atMs <= REPEAT_WINDOW_MS) {
+      this.counters.inc('rflink_repeats_collapsed', { link: this.portConfig.id });
+      return;
+    }
+    if (isButtonPress(message)) {
+      this.bus.emit('deviceEvent', { deviceId: device.id, kind: 'button_press', atMs, raw: line });
+    }
+  }
+}

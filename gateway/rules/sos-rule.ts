@@ -1,0 +1,63 @@
+import type { Logger } from '../../common/logger.js';
+import type { TypedEmitter } from '../../common/typed-emitter.js';
+import type { GatewayEvents } from '../devices/device-event.js';
+import type { DeviceRegistry } from '../devices/device-registry.js';
+import type { AlarmDraft } from '../uplink/alarm-outbox.js';
+
+export interface SosRuleOptions {
+  /** Presses of one button closer together than this are one press. */
+  repeatWindowMs: number;
+}
+
+/**
+ * SOS: any press of a configured emergency button raises a critical
+ * `sos_button` alarm at once. Presses within the repeat window are the same
+ * call for help, not new alarms.
+ */
+export class SosRule {
+  private readonly lastPressAtMs = new Map<string, number>();
+  private off: (() => void) | null = null;
+
+  constructor(
+    private readonly bus: TypedEmitter<GatewayEvents>,
+    private readonly registry: DeviceRegistry,
+    private readonly raise: (draft: AlarmDraft) => void,
+    private readonly logger: Logger,
+    private readonly options: SosRuleOptions,
+  ) {}
+
+  start(): void {
+    this.off = this.bus.on('deviceEvent', (event) => {
+      if (event.kind !== 'button_press') return;
+      const device = this.registry.get(event.deviceId);
+      if (device?.role !== 'sos_button') return;
+      const last = this.lastPressAtMs.get(device.id);
+      this.lastPressAtMs.set(device.id, event.atMs);
+      if (last !== undefined && event.atMs - last < this.options.repeatWindowMs) {
+        this.logger.debug({ device: device.id }, 'SOS press within the repeat window; same call');
+        return;
+      }
+      this.raise({
+        type: 'sos_button',
+        severity: 'critical',
+        state: 'raised',
+        atMs: event.atMs,
+        deviceId: device.id,
+        evidence: [
+          {
+            deviceId: device.id,
+            kind: 'button_press',
+            at: new Date(event.atMs).toISOString(),
+            raw: event.raw.slice(0, 512),
+          },
+        ],
+        message: device.room ? `SOS button pressed (${device.room})` : 'SOS button pressed',
+      });
+    });
+  }
+
+  stop(): void {
+    this.off?.();
+    this.off = null;
+  }
+}

@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import { openSqlite, type SqliteDatabase } from '../../common/sqlite.js';
+
+/** Schema history of the gateway's store; append only. */
+const MIGRATIONS = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms INTEGER NOT NULL,
+    stored_at_ms INTEGER,
+    acknowledged_at_ms INTEGER,
+    resolved_at_ms INTEGER
+  );
+  CREATE INDEX outbox_pending ON outbox (stored_at_ms, seq);
+  `,
+];
+
+export function openGatewayDb(dataDir: string): SqliteDatabase {
+  return openSqlite(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'gateway.sqlite'), MIGRATIONS);
+}

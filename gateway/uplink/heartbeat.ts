@@ -1,0 +1,52 @@
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Logger } from '../../common/logger.js';
+import { encodePayload, type HeartbeatMessage, heartbeatMessageSchema } from '../../contract/index.js';
+import type { CloudLink } from './cloud-link.js';
+
+/**
+ * Sends a heartbeat on connect and then every interval, so the cloud can
+ * tell a quiet home from a dead gateway. The snapshot is assembled by the
+ * caller, which knows the devices, links and queues.
+ */
+export class HeartbeatPublisher {
+  private timer: TimerHandle | null = null;
+  private off: (() => void) | null = null;
+
+  constructor(
+    private readonly link: CloudLink,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private intervalS: number,
+    private readonly snapshot: (intervalS: number) => HeartbeatMessage,
+  ) {}
+
+  start(): void {
+    this.off = this.link.events.on('connected', () => void this.beat());
+    this.schedule();
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = null;
+    this.off?.();
+    this.off = null;
+  }
+
+  get interval(): number {
+    return this.intervalS;
+  }
+
+  private schedule(): void {
+    this.timer?.cancel();
+    this.timer = this.clock.setInterval(() => void this.beat(), this.intervalS * 1000);
+  }
+
+  async beat(): Promise<void> {
+    if (!this.link.connected) return;
+    try {
+      await this.link.publish('heartbeat', encodePayload(heartbeatMessageSchema, this.snapshot(this.intervalS)));
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'heartbeat not sent');
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LineFramer } from '../../../gateway/devices/protocols/rflink/index.js';
+import { HostPort } from './host-port.js';
+
+const REPO = join(import.meta.dirname, '../../..');
+const CLI = join(REPO, 'firmware-sim/cli.ts');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run sim -- …` without npm: node with the tsx loader, cwd = `cwd`. */
+function sim(args: string[], cwd: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function finished(child: ChildProcess): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('firmware-sim CLI', () => {
+  let dir: string;
+  let runner: ChildProcess | undefined;
+  let runnerDone: Promise<Result> | undefined;
+  let controlUrl = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'homebed-sim-cli-'));
+    const port = await freePort();
+    await writeFile(
+      join(dir, 'sim.yaml'),
+      [
+        'control: { host: 127.0.0.1, port: ' + port + ' }',
+        'devices:',
+        '  - { id: rf, kind: rflink, devicePath: dev/sim-rf, hostPath: dev/rf }',
+        '  - { id: bed, kind: mr60bha1, devicePath: dev/sim-bed, hostPath: dev/bed, observationSetupMs: 0 }',
+        '',
+      ].join('\n'),
+    );
+    runner = sim(['run', '--config', 'sim.yaml'], dir);
+    runnerDone = finished(runner);
+    // Wait for the JSON `simulator ready` line.
+    const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      let buffer = '';
+      const timer = setTimeout(() => reject(new Error(`no ready line: ${buffer}`)), 20_000);
+      runner?.stdout?.on('data', (c: Buffer) => {
+        buffer += c.toString();
+        for (const line of buffer.split('\n')) {
+          if (line.includes('"simulator ready"')) {
+            clearTimeout(timer);
+            resolve(JSON.parse(line) as Record<string, unknown>);
+          }
+        }
+      });
+    });
+    controlUrl = String(ready.controlUrl);
+    expect(ready.devices).toEqual([
+      { id: 'rf', kind: 'rflink', hostPath: join(dir, 'dev/rf') },
+      { id: 'bed', kind: 'mr60bha1', hostPath: join(dir, 'dev/bed') },
+    ]);
+  });
+
+  afterAll(async () => {
+    if (runner && runner.exitCode === null) runner.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--help lists the subcommands', async () => {
+    const r = await finished(sim(['--help'], dir));
+    expect(r.code).toBe(0);
+    for (const cmd of ['run', 'press <button>', 'radar <id>', 'state']) expect(r.stdout).toContain(cmd);
+  });
+
+  it('press <button> posts to the running simulator and prints one line', async () => {
+    const host = await HostPort.open(join(dir, 'dev/rf'), 57600);
+    try {
+      const r = await finished(sim(['press', 'sos', '--control-url', controlUrl], dir));
+      expect(r).toMatchObject({ code: 0, stdout: 'pressed sos (3 lines)\n' });
+      await host.waitFor((b) => (new LineFramer().push(b).length >= 3 ? true : undefined));
+    } finally {
+      await host.close();
+    }
+    // The control URL can also come from the config file.
+    const viaConfig = await finished(sim(['press', 'sos', '--config', 'sim.yaml'], dir));
+    expect(viaConfig.stdout).toBe('pressed sos (3 lines)\n');
+  });
+
+  it('radar <id> --out-of-bed --heart-rate N changes the radar', async () => {
+    const r = await finished(sim(['radar', 'bed', '--out-of-bed', '--heart-rate', '75', '--control-url', controlUrl], dir));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('radar bed: out of bed, present, sleep none, heart 75/min, breath 15/min\n');
+  });
+
+  it('fails with a clear message and exit 1 for an unknown button or a simulator that is not running', async () => {
+    const unknown = await finished(sim(['press', 'nope', '--control-url', controlUrl], dir));
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no button named "nope"');
+
+    const down = await finished(sim(['press', 'sos', '--control-url', `http://127.0.0.1:${await freePort()}`], dir));
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/simulator is not running at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/);
+  });
+
+  it('exits 2 with every problem listed for an invalid config, and for bad usage', async () => {
+    await writeFile(join(dir, 'bad.yaml'), 'control: { port: -1 }\ndevices: [{ id: x, kind: lidar }]\n');
+    const bad = await finished(sim(['run', '--config', 'bad.yaml'], dir));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid configuration in');
+    expect(bad.stderr).toContain('control.port:');
+    expect(bad.stderr).toContain('devices.0.kind:');
+
+    const usage = await finished(sim(['radar', 'bed', '--control-url', controlUrl], dir));
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('radar needs a change');
+  });
+
+  it('run stops cleanly on SIGTERM: exit 0, PTY links removed', async () => {
+    runner?.kill('SIGTERM');
+    const r = await runnerDone;
+    expect(r?.code).toBe(0);
+    expect(r?.stdout).toContain('"simulator stopped"');
+    await expect(lstat(join(dir, 'dev/rf'))).rejects.toThrow(/ENOENT/);
+    await expect(lstat(join(dir, 'dev/bed'))).rejects.toThrow(/ENOENT/);
+  });
+});

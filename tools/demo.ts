@@ -1,0 +1,157 @@
+/**
+ * `npm run demo`: a private InfluxDB, the cloud relay, the device simulator
+ * and one home's gateway, each as its own process, wired together on free
+ * ports; prints the console URL and runs until Ctrl-C, which stops them all.
+ *
+ * Options: --var-dir <dir> (default var/demo), --quiet (no child logs),
+ * --fresh (start from empty data).
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gatewayConfigSchema } from '../gateway/config/schema.js';
+import { cloudConfigSchema } from '../cloud/config/schema.js';
+import { GatewayRegistry } from '../cloud/gateways/gateway-registry.js';
+import { openCloudDb } from '../cloud/store/cloud-db.js';
+import { loadConfig } from '../common/config/load.js';
+import { HomebedError } from '../common/errors.js';
+import { type ManagedChild, REPO_ROOT, startChild, TSX_BIN, waitForLine } from './child-processes.js';
+import { freePort } from './free-port.js';
+import { type PrivateInfluxd, startPrivateInfluxd } from './influxd.js';
+
+const { values } = parseArgs({
+  options: {
+    'var-dir': { type: 'string', default: 'var/demo' },
+    quiet: { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
+  },
+});
+const varDir = resolve(REPO_ROOT, values['var-dir']!);
+const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
+
+/** The configured port when it is free (so `npm run sim -- press sos` finds the simulator), else any free one. */
+async function preferredPort(port: number): Promise<number> {
+  const free = await new Promise<boolean>((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+  return free ? port : freePort();
+}
+
+const children: ManagedChild[] = [];
+let influxd: PrivateInfluxd | null = null;
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  say('stopping…');
+  // Gateway first (it says `offline`), then the simulator, then the relay, then InfluxDB.
+  for (const child of [...children].reverse()) await child.stop('SIGTERM', 8_000);
+  await influxd?.stop();
+  say('stopped; nothing left running');
+  process.exit(code);
+}
+
+function start(name: string, args: string[], env: Record<string, string>): ManagedChild {
+  const child = startChild(name, process.execPath, [TSX_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    onLine: values.quiet ? undefined : (line) => process.stdout.write(`${name.padEnd(7)}| ${line}\n`),
+  });
+  children.push(child);
+  void child.exited.then((exitCode) => {
+    if (stopping) return;
+    say(`${name} exited unexpectedly (code ${exitCode}); last output:\n${child.output().slice(-3000)}`);
+    void stopAll(1);
+  });
+  return child;
+}
+
+async function main(): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(0));
+  if (values.fresh) rmSync(varDir, { recursive: true, force: true });
+  mkdirSync(join(varDir, 'dev'), { recursive: true });
+
+  const cloudConfigFile = join(REPO_ROOT, 'config/demo/cloud.yaml');
+  const gatewayConfigFile = join(REPO_ROOT, 'config/demo/gateway.yaml');
+  const simConfigFile = join(REPO_ROOT, 'config/demo/sim.yaml');
+
+  say('starting a private InfluxDB…');
+  influxd = await startPrivateInfluxd({ dir: join(varDir, 'influxdb'), keepData: true });
+  say(`InfluxDB ${influxd.url} (data in ${join(varDir, 'influxdb')})`);
+
+  const httpPort = await preferredPort(8080);
+  const mqttPort = await preferredPort(1884);
+  const controlPort = await preferredPort(7390);
+  const cloudEnv = {
+    HOMEBED_CLOUD__DATA_DIR: join(varDir, 'cloud'),
+    HOMEBED_CLOUD__HTTP__PORT: String(httpPort),
+    HOMEBED_CLOUD__MQTT__PORT: String(mqttPort),
+  };
+  const cloudConfig = loadConfig(cloudConfigSchema, { file: cloudConfigFile, env: cloudEnv, envPrefix: 'HOMEBED_CLOUD' });
+  const gatewayConfig = loadConfig(gatewayConfigSchema, { file: gatewayConfigFile, env: {}, envPrefix: 'X' });
+
+  // Provision the demo gateway with the secret from its config (rotate if it exists, so they always match).
+  const db = openCloudDb(cloudConfig.dataDir);
+  try {
+    const registry = new GatewayRegistry(db);
+    try {
+      await registry.add(gatewayConfig.gatewayId, gatewayConfig.cloud.secret);
+    } catch (err) {
+      if (!(err instanceof HomebedError && err.code === 'HB_GATEWAY_EXISTS')) throw err;
+      await registry.rotate(gatewayConfig.gatewayId, gatewayConfig.cloud.secret);
+    }
+  } finally {
+    db.close();
+  }
+
+  const cloud = start('cloud', ['cloud/cli.ts', 'run', '-c', cloudConfigFile], cloudEnv);
+  await waitForLine(cloud, /cloud relay started/, 30_000);
+
+  const sim = start('sim', ['firmware-sim/cli.ts', 'run', '--config', simConfigFile], {
+    HOMEBED_SIM__CONTROL__PORT: String(controlPort),
+    // Device paths follow --var-dir, so a second demo (or a test) never touches another's PTYs.
+    HOMEBED_SIM__DEVICES__0__DEVICE_PATH: join(varDir, 'dev/sim-bed-radar'),
+    HOMEBED_SIM__DEVICES__0__HOST_PATH: join(varDir, 'dev/bed-radar'),
+    HOMEBED_SIM__DEVICES__1__DEVICE_PATH: join(varDir, 'dev/sim-rflink'),
+    HOMEBED_SIM__DEVICES__1__HOST_PATH: join(varDir, 'dev/rflink'),
+  });
+  await waitForLine(sim, /simulator ready/, 30_000);
+
+  const gateway = start('gateway', ['gateway/cli.ts', 'run', '-c', gatewayConfigFile], {
+    HOMEBED_GATEWAY__DATA_DIR: join(varDir, 'gateway'),
+    HOMEBED_GATEWAY__CLOUD__URL: `mqtt://127.0.0.1:${mqttPort}`,
+    HOMEBED_GATEWAY__INFLUX__URL: influxd.url,
+    HOMEBED_GATEWAY__SERIAL_PORTS__0__PATH: join(varDir, 'dev/bed-radar'),
+    HOMEBED_GATEWAY__SERIAL_PORTS__1__PATH: join(varDir, 'dev/rflink'),
+  });
+  await waitForLine(gateway, /connected to cloud/, 30_000);
+
+  const pressCommand =
+    controlPort === 7390
+      ? 'npm run sim -- press sos'
+      : `npm run sim -- press sos --control-url http://127.0.0.1:${controlPort}`;
+  process.stdout.write(
+    [
+      '',
+      '──────────────────────────────────────────────────────────────',
+      ` homebed demo is running`,
+      ` console:   http://127.0.0.1:${httpPort}`,
+      ` alarms:    http://127.0.0.1:${httpPort}/api/alarms`,
+      ` InfluxDB:  ${influxd.url}  (database ${gatewayConfig.influx.database})`,
+      ` press SOS: ${pressCommand}`,
+      ' stop:      Ctrl-C',
+      '──────────────────────────────────────────────────────────────',
+      '',
+    ].join('\n'),
+  );
+  if (!existsSync(join(varDir, 'dev', 'bed-radar'))) say('warning: the radar PTY is missing');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[demo] failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  void stopAll(1);
+});
