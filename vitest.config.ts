@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects, run in this order by `npm test`:
+ * Three projects, run one after the other (`groupOrder`) by `npm test`:
  * - unit: pure code, no I/O, fast;
  * - integration: real InfluxDB (private instance), real MQTT, real PTYs, real SQLite;
  * - e2e: cloud, gateway and simulator as separate processes.
@@ -12,6 +12,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 10_000,
         },
@@ -19,6 +20,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/influx-global-setup.ts'],
           testTimeout: 30_000,
@@ -28,6 +30,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 2 },
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/influx-global-setup.ts'],
           testTimeout: 60_000,

@@ -51,7 +51,11 @@ runCli(async () => {
   const config = load(values.config ?? process.env.HOMEBED_CLOUD_CONFIG);
   switch (command) {
     case 'run': {
-      const logger = createLogger({ ...config.log, ...(values.pretty ? { pretty: true } : {}), name: 'cloud' });
+      const logger = createLogger({
+        ...config.log,
+        ...(values.pretty ? { pretty: true } : {}),
+        name: 'cloud',
+      });
       const relay = new Relay({ config, clock: systemClock, logger });
       await relay.start();
       stopOnSignals(() => relay.stop(), logger);
@@ -71,14 +75,20 @@ runCli(async () => {
           return;
         }
         if ((sub === 'add' || sub === 'rotate') && arg) {
-          const result = sub === 'add' ? await registry.add(arg, values.secret) : await registry.rotate(arg, values.secret);
+          const result =
+            sub === 'add'
+              ? await registry.add(arg, values.secret)
+              : await registry.rotate(arg, values.secret);
           process.stdout.write(
             `gateway ${result.id} ${sub === 'add' ? 'provisioned' : 'secret rotated'}\n` +
               `secret: ${result.secret}\n(shown once: put it in the gateway's cloud.secret)\n`,
           );
           return;
         }
-        throw new HomebedError('HB_USAGE', 'usage: gateway add <id> [--secret S] | gateway rotate <id> | gateway list');
+        throw new HomebedError(
+          'HB_USAGE',
+          'usage: gateway add <id> [--secret S] | gateway rotate <id> | gateway list',
+        );
       } finally {
         db.close();
       }

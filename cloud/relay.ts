@@ -2,6 +2,7 @@ import type { Clock } from '../common/clock.js';
 import { Counters } from '../common/counters.js';
 import type { Logger } from '../common/logger.js';
 import type { SqliteDatabase } from '../common/sqlite.js';
+import type { AlarmStore } from './alarms/alarm-store.js';
 import { SqliteAlarmStore } from './alarms/sqlite-alarm-store.js';
 import type { CloudConfig } from './config/schema.js';
 import { GatewayRegistry } from './gateways/gateway-registry.js';
@@ -27,6 +28,7 @@ export class Relay {
   private http: ReturnType<typeof buildHttpServer> | null = null;
   private _ingress: GatewayIngress | null = null;
   private _gateways: GatewayRegistry | null = null;
+  private _alarms: AlarmStore | null = null;
   private httpPort = 0;
 
   constructor(private readonly deps: RelayDependencies) {}
@@ -35,13 +37,15 @@ export class Relay {
     const { config, clock, logger } = this.deps;
     this.db = openCloudDb(config.dataDir);
     const alarms = new SqliteAlarmStore(this.db);
+    this._alarms = alarms;
     const gateways = new GatewayRegistry(this.db);
     this._gateways = gateways;
     let broker: GatewayBroker | null = null;
     const ingress = new GatewayIngress(
       alarms,
       gateways,
-      (topic, payload) => (broker ? broker.publish(topic, payload) : Promise.reject(new Error('broker stopped'))),
+      (topic, payload) =>
+        broker ? broker.publish(topic, payload) : Promise.reject(new Error('broker stopped')),
       clock,
       logger.child({ component: 'ingress' }),
       this.counters,
@@ -80,6 +84,11 @@ export class Relay {
   get gateways(): GatewayRegistry {
     if (!this._gateways) throw new Error('relay not started');
     return this._gateways;
+  }
+
+  get alarms(): AlarmStore {
+    if (!this._alarms) throw new Error('relay not started');
+    return this._alarms;
   }
 
   get ingress(): GatewayIngress {

@@ -20,15 +20,22 @@ export function runCli(main: () => Promise<void>): void {
   });
 }
 
+/** A signal repeated within this window is the same request (a wrapper such as tsx or npm relayed it). */
+export const DUPLICATE_SIGNAL_WINDOW_MS = 1_500;
+
 /**
  * Keep a started service running until SIGINT/SIGTERM/SIGHUP, then stop it
- * (once) and exit. A second signal, or a stop that hangs, exits at once.
+ * (once) and exit. A second signal (not a relayed duplicate), or a stop
+ * that hangs, exits at once.
  */
 export function stopOnSignals(stop: () => Promise<void>, logger: Logger, graceMs = 10_000): void {
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (stoppingSince !== null) {
+      if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_WINDOW_MS) return;
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
     logger.info({ signal }, 'stopping');
     const force = setTimeout(() => {
       logger.error('stop took too long; exiting');

@@ -72,7 +72,10 @@ export class ManualClock implements Clock {
     for (;;) {
       let next: ScheduledTimer | undefined;
       for (const t of this.timers.values()) {
-        if (t.dueMs <= target && (!next || t.dueMs < next.dueMs || (t.dueMs === next.dueMs && t.id < next.id))) {
+        if (
+          t.dueMs <= target &&
+          (!next || t.dueMs < next.dueMs || (t.dueMs === next.dueMs && t.id < next.id))
+        ) {
           next = t;
         }
       }

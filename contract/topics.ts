@@ -17,7 +17,8 @@ export type TopicKind = GatewayToCloudKind | CloudToGatewayKind;
 export const GATEWAY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export function gatewayTopic(gatewayId: string, kind: TopicKind): string {
-  if (!GATEWAY_ID_PATTERN.test(gatewayId)) throw new Error(`invalid gateway id for a topic: ${JSON.stringify(gatewayId)}`);
+  if (!GATEWAY_ID_PATTERN.test(gatewayId))
+    throw new Error(`invalid gateway id for a topic: ${JSON.stringify(gatewayId)}`);
   return `${TOPIC_ROOT}/${gatewayId}/${kind}`;
 }
 

@@ -32,11 +32,11 @@ const radarVitalsSchema = z.object({
   /** Reported heart rates stay within baseline ± this. */
   heartRateVariationBpm: z.number().min(0).max(50).default(DEFAULT_MR60BHA1_VITALS.heartRateVariationBpm),
   /** Reported breath rates stay within baseline ± this. */
-  breathRatePerMinVariation: z
+  breathRateVariationPerMin: z
     .number()
     .min(0)
     .max(20)
-    .default(DEFAULT_MR60BHA1_VITALS.breathRatePerMinVariation),
+    .default(DEFAULT_MR60BHA1_VITALS.breathRateVariationPerMin),
 });
 
 const radarDeviceSchema = z.object({

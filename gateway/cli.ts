@@ -41,7 +41,11 @@ runCli(async () => {
   const config = loadGatewayConfig(values.config ?? process.env.HOMEBED_GATEWAY_CONFIG);
   switch (command) {
     case 'run': {
-      const logger = createLogger({ ...config.log, ...(values.pretty ? { pretty: true } : {}), name: 'gateway' });
+      const logger = createLogger({
+        ...config.log,
+        ...(values.pretty ? { pretty: true } : {}),
+        name: 'gateway',
+      });
       const gateway = new Gateway({ config, clock: systemClock, logger });
       gateway.start();
       stopOnSignals(() => gateway.stop(), logger);

@@ -77,11 +77,17 @@ export class Gateway {
         ...(config.influx.password ? { password: config.influx.password } : {}),
         tags: { gateway: config.gatewayId, bed: config.bedId },
       });
-    this.telemetry = new TelemetryBatcher(sink, clock, logger.child({ component: 'telemetry' }), this.counters, {
-      batchSize: config.influx.batchSize,
-      flushIntervalMs: config.influx.flushIntervalMs,
-      maxBufferedPoints: config.influx.maxBufferedPoints,
-    });
+    this.telemetry = new TelemetryBatcher(
+      sink,
+      clock,
+      logger.child({ component: 'telemetry' }),
+      this.counters,
+      {
+        batchSize: config.influx.batchSize,
+        flushIntervalMs: config.influx.flushIntervalMs,
+        maxBufferedPoints: config.influx.maxBufferedPoints,
+      },
+    );
   }
 
   start(): void {
@@ -89,10 +95,17 @@ export class Gateway {
     this.startedAtMs = clock.now();
     this.db = openGatewayDb(config.dataDir);
     this.outbox = new AlarmOutbox(this.db, { gatewayId: config.gatewayId, bedId: config.bedId });
-    this.sender = new AlarmSender(this.outbox, this.cloud, clock, logger.child({ component: 'alarms' }), this.counters, {
-      retransmitInitialMs: config.cloud.retransmitInitialMs,
-      retransmitMaxMs: config.cloud.retransmitMaxMs,
-    });
+    this.sender = new AlarmSender(
+      this.outbox,
+      this.cloud,
+      clock,
+      logger.child({ component: 'alarms' }),
+      this.counters,
+      {
+        retransmitInitialMs: config.cloud.retransmitInitialMs,
+        retransmitMaxMs: config.cloud.retransmitMaxMs,
+      },
+    );
     this.heartbeat = new HeartbeatPublisher(
       this.cloud,
       clock,
@@ -107,7 +120,7 @@ export class Gateway {
         outboxDepth: this.outbox?.depth() ?? 0,
         spoolDepth: this.telemetry.depth,
         devices: this.registry.health(),
-        links: Object.fromEntries(this.links.map((l, i) => [config.serialPorts[i]!.id, l.state])),
+        links: this.linkStates(),
         software: GATEWAY_SOFTWARE,
       }),
     );
@@ -146,7 +159,12 @@ export class Gateway {
     for (const link of this.links) link.start();
     this.cloud.start();
     logger.info(
-      { gatewayId: config.gatewayId, bedId: config.bedId, devices: config.devices.length, links: this.links.length },
+      {
+        gatewayId: config.gatewayId,
+        bedId: config.bedId,
+        devices: config.devices.length,
+        links: this.links.length,
+      },
       'gateway started',
     );
   }
@@ -170,6 +188,11 @@ export class Gateway {
   /** Delivery state, for the status command and tests. */
   outboxDepth(): number {
     return this.outbox?.depth() ?? 0;
+  }
+
+  /** Serial link states by port id. */
+  linkStates(): Record<string, 'open' | 'closed'> {
+    return Object.fromEntries(this.links.map((l, i) => [this.deps.config.serialPorts[i]!.id, l.state]));
   }
 
   get cloudConnected(): boolean {

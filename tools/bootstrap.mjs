@@ -3,7 +3,16 @@
 // newer than what an old Node can parse far enough to print the version message.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +34,12 @@ export const SYSTEM_PACKAGES = [
     neededFor: ['demo', 'test'],
     why: 'private InfluxDB 1.x for integration/e2e tests and the demo',
   },
-  { binary: 'socat', aptPackage: 'socat', neededFor: ['demo', 'test'], why: 'virtual serial ports (PTY pairs)' },
+  {
+    binary: 'socat',
+    aptPackage: 'socat',
+    neededFor: ['demo', 'test'],
+    why: 'virtual serial ports (PTY pairs)',
+  },
 ];
 
 /** Folders searched after PATH: sbin folders are often missing from a normal user's PATH. */
@@ -58,7 +72,9 @@ export class BootstrapError extends Error {
  */
 export function minimumNodeVersion(packageJson) {
   const range =
-    packageJson && typeof packageJson === 'object' && packageJson.engines ? packageJson.engines.node : undefined;
+    packageJson && typeof packageJson === 'object' && packageJson.engines
+      ? packageJson.engines.node
+      : undefined;
   const match = typeof range === 'string' ? /^\s*>=\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$/.exec(range) : null;
   if (!match) {
     return [20, 0, 0];
@@ -139,7 +155,10 @@ export function writeInstallStamp({ root, runtime = runtimeId() }) {
   const nodeModules = join(root, 'node_modules');
   // npm ci of a project without dependencies creates no node_modules at all.
   mkdirSync(nodeModules, { recursive: true });
-  writeFileSync(join(nodeModules, STAMP_FILE_NAME), `${sha256File(join(root, 'package-lock.json'))}\n${runtime}\n`);
+  writeFileSync(
+    join(nodeModules, STAMP_FILE_NAME),
+    `${sha256File(join(root, 'package-lock.json'))}\n${runtime}\n`,
+  );
 }
 
 /**
@@ -215,7 +234,9 @@ function runStep(argv, description) {
     throw new BootstrapError(`${description} failed: could not run ${program} (${result.error.message})`);
   }
   if (result.status !== 0) {
-    throw new BootstrapError(`${description} failed: ${argv.join(' ')} exited with ${result.status ?? result.signal}`);
+    throw new BootstrapError(
+      `${description} failed: ${argv.join(' ')} exited with ${result.status ?? result.signal}`,
+    );
   }
 }
 
@@ -228,8 +249,7 @@ function ensureNodeModules() {
   log(`running npm ci: ${reason}`);
   // Under `npm test` use the very npm that started us; otherwise the one on PATH.
   const npmCli = process.env.npm_execpath;
-  const argv =
-    npmCli && /npm-cli\.c?js$/.test(npmCli) ? [process.execPath, npmCli, 'ci'] : ['npm', 'ci'];
+  const argv = npmCli && /npm-cli\.c?js$/.test(npmCli) ? [process.execPath, npmCli, 'ci'] : ['npm', 'ci'];
   runStep(argv, 'npm ci');
   writeInstallStamp({ root: REPO_ROOT });
 }
@@ -248,7 +268,9 @@ function ensureSystemPackages(command) {
   }
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   if (uid !== 0 && !findExecutable('sudo')) {
-    throw new BootstrapError(`not root and sudo not found: run as root: apt-get install -y ${packages.join(' ')}`);
+    throw new BootstrapError(
+      `not root and sudo not found: run as root: apt-get install -y ${packages.join(' ')}`,
+    );
   }
   for (const argv of aptCommands(packages, uid)) {
     log(argv.join(' '));
@@ -256,7 +278,9 @@ function ensureSystemPackages(command) {
   }
   const stillMissing = missingSystemPackages(command);
   if (stillMissing.length > 0) {
-    throw new BootstrapError(`still not found after apt-get: ${stillMissing.map((row) => row.binary).join(', ')}`);
+    throw new BootstrapError(
+      `still not found after apt-get: ${stillMissing.map((row) => row.binary).join(', ')}`,
+    );
   }
 }
 
@@ -274,7 +298,11 @@ function ensureSystemPackages(command) {
 export function runChild(argv) {
   const [program, ...args] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const child = spawn(program, args, {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      detached: true,
+    });
     const lastForwarded = new Map();
     const forward = (signal) => {
       const now = Date.now();

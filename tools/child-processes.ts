@@ -340,7 +340,10 @@ export async function waitForLine(
         finish(() => resolve(match));
       }
     };
-    const timer = setTimeout(() => finish(() => reject(failure(`timed out after ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(failure(`timed out after ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     internals.lineListeners.add(onLine);
     void internals.ended.then(async () => {
       const code = await child.exited;

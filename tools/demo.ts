@@ -10,12 +10,13 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gatewayConfigSchema } from '../gateway/config/schema.js';
 import { cloudConfigSchema } from '../cloud/config/schema.js';
 import { GatewayRegistry } from '../cloud/gateways/gateway-registry.js';
 import { openCloudDb } from '../cloud/store/cloud-db.js';
+import { DUPLICATE_SIGNAL_WINDOW_MS } from '../common/cli.js';
 import { loadConfig } from '../common/config/load.js';
 import { HomebedError } from '../common/errors.js';
+import { gatewayConfigSchema } from '../gateway/config/schema.js';
 import { type ManagedChild, REPO_ROOT, startChild, TSX_BIN, waitForLine } from './child-processes.js';
 import { freePort } from './free-port.js';
 import { type PrivateInfluxd, startPrivateInfluxd } from './influxd.js';
@@ -43,10 +44,23 @@ async function preferredPort(port: number): Promise<number> {
 const children: ManagedChild[] = [];
 let influxd: PrivateInfluxd | null = null;
 let stopping = false;
+let stoppingSince = 0;
 
+/**
+ * Stop everything, in order. A repeated signal within a moment is a relayed
+ * duplicate (npm, tsx) and is ignored; a later one (Ctrl-C pressed again)
+ * kills every child group at once, so even an impatient stop leaves nothing behind.
+ */
 async function stopAll(code: number): Promise<never> {
-  if (stopping) process.exit(code);
+  if (stopping) {
+    if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_WINDOW_MS) return new Promise<never>(() => {});
+    say('stopping now (second Ctrl-C)…');
+    await Promise.all(children.map((child) => child.stop('SIGKILL', 1_000)));
+    await influxd?.stop();
+    process.exit(130);
+  }
   stopping = true;
+  stoppingSince = Date.now();
   say('stopping…');
   // Gateway first (it says `offline`), then the simulator, then the relay, then InfluxDB.
   for (const child of [...children].reverse()) await child.stop('SIGTERM', 8_000);
@@ -91,7 +105,11 @@ async function main(): Promise<void> {
     HOMEBED_CLOUD__HTTP__PORT: String(httpPort),
     HOMEBED_CLOUD__MQTT__PORT: String(mqttPort),
   };
-  const cloudConfig = loadConfig(cloudConfigSchema, { file: cloudConfigFile, env: cloudEnv, envPrefix: 'HOMEBED_CLOUD' });
+  const cloudConfig = loadConfig(cloudConfigSchema, {
+    file: cloudConfigFile,
+    env: cloudEnv,
+    envPrefix: 'HOMEBED_CLOUD',
+  });
   const gatewayConfig = loadConfig(gatewayConfigSchema, { file: gatewayConfigFile, env: {}, envPrefix: 'X' });
 
   // Provision the demo gateway with the secret from its config (rotate if it exists, so they always match).

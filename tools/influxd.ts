@@ -223,6 +223,7 @@ export async function startPrivateInfluxd(options: StartPrivateInfluxdOptions): 
       logFile,
       httpPort,
       timeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      cleanup: { dir, keepData },
     });
     if ('child' in started) {
       return handle(started.child, { dir, logFile, keepData, port: httpPort });
@@ -255,6 +256,8 @@ async function spawnAndWait(params: {
   logFile: string;
   httpPort: number;
   timeoutMs: number;
+  /** What the exit hook does if this process exits while influxd is starting. */
+  cleanup: { dir: string; keepData: boolean };
 }): Promise<{ child: ChildProcess } | { error: InfluxdStartError }> {
   const { binary, configFile, logFile, httpPort } = params;
   const logOffset = fileSize(logFile);
@@ -268,6 +271,8 @@ async function spawnAndWait(params: {
   } finally {
     closeSync(fd);
   }
+  installExitHook();
+  running.set(child, params.cleanup);
   let spawnError: Error | undefined;
   child.on('error', (error) => {
     spawnError = error;
@@ -276,11 +281,13 @@ async function spawnAndWait(params: {
     child.once('exit', () => resolve());
     child.once('error', () => resolve());
   });
-  const hasExited = (): boolean => spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
+  const hasExited = (): boolean =>
+    spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
   const deadline = Date.now() + params.timeoutMs;
 
   for (;;) {
     if (hasExited()) {
+      running.delete(child);
       const log = readLogSince(logFile, logOffset);
       if (spawnError) {
         return {
@@ -310,6 +317,7 @@ async function spawnAndWait(params: {
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await exited;
+      running.delete(child);
       return {
         error: new InfluxdStartError(
           `influxd did not answer GET http://127.0.0.1:${httpPort}/ping with 204 within ${params.timeoutMs} ms` +
@@ -327,8 +335,6 @@ function handle(
   child: ChildProcess,
   info: { dir: string; logFile: string; keepData: boolean; port: number },
 ): PrivateInfluxd {
-  installExitHook();
-  running.set(child, { dir: info.dir, keepData: info.keepData });
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {
       resolve();
@@ -374,10 +380,13 @@ function influxdEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 function pingStatus(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     // agent: false so no keep-alive socket outlives the probe.
-    const request = get({ host: '127.0.0.1', port, path: '/ping', agent: false, timeout: 1000 }, (response) => {
-      response.resume();
-      resolve(response.statusCode);
-    });
+    const request = get(
+      { host: '127.0.0.1', port, path: '/ping', agent: false, timeout: 1000 },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      },
+    );
     request.on('timeout', () => request.destroy());
     request.on('error', () => resolve(undefined));
   });

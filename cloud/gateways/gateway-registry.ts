@@ -36,7 +36,8 @@ export class GatewayRegistry {
     if (!GATEWAY_ID_PATTERN.test(id)) {
       throw new HomebedError('HB_GATEWAY_ID_INVALID', `invalid gateway id ${JSON.stringify(id)}`);
     }
-    if (secret.length < 8) throw new HomebedError('HB_SECRET_TOO_SHORT', 'a gateway secret needs at least 8 characters');
+    if (secret.length < 8)
+      throw new HomebedError('HB_SECRET_TOO_SHORT', 'a gateway secret needs at least 8 characters');
     const hash = await hashSecret(secret);
     const result = this.db
       .prepare(`INSERT OR IGNORE INTO gateways (id, secret_hash, created_at) VALUES (?, ?, ?)`)

@@ -1,7 +1,13 @@
 import type { StoredAlarm } from '../alarms/alarm-store.js';
 import type { GatewayRecord } from '../gateways/gateway-registry.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 const ALARM_NAMES: Record<string, string> = {
@@ -13,10 +19,15 @@ const ALARM_NAMES: Record<string, string> = {
  * A minimal server-rendered page so the demo has something to open; the
  * real console (live queue, acknowledge, resolve) replaces it.
  */
-export function renderConsolePage(alarms: readonly StoredAlarm[], gateways: readonly GatewayRecord[]): string {
+export function renderConsolePage(
+  alarms: readonly StoredAlarm[],
+  gateways: readonly GatewayRecord[],
+): string {
   const alarmRows = alarms
     .map(
-      (a) => `<tr class="${esc(a.severity)}"><td>${esc(a.at)}</td><td>${esc(ALARM_NAMES[a.type] ?? a.type)}</td>
+      (
+        a,
+      ) => `<tr class="${esc(a.severity)}"><td>${esc(a.at)}</td><td>${esc(ALARM_NAMES[a.type] ?? a.type)}</td>
 <td>${esc(a.severity)}</td><td>${esc(a.state)}</td><td>${esc(a.bedId)}</td><td>${esc(a.gatewayId)}</td><td>${esc(a.deviceId)}</td></tr>`,
     )
     .join('\n');

@@ -63,9 +63,13 @@ export function buildHttpServer(deps: HttpDependencies) {
   app.get('/api/stats', async () => ({ counters: deps.counters.snapshot() }));
 
   app.get('/', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(renderConsolePage(deps.alarms.list({ limit: 50 }), deps.gateways.list())),
+    reply
+      .type('text/html; charset=utf-8')
+      .send(renderConsolePage(deps.alarms.list({ limit: 50 }), deps.gateways.list())),
   );
 
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'HB_NOT_FOUND', message: 'no such route' }));
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).send({ error: 'HB_NOT_FOUND', message: 'no such route' }),
+  );
   return app;
 }

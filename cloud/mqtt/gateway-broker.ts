@@ -13,7 +13,11 @@ export interface GatewayBrokerOptions {
 export type GatewayAuthenticator = (gatewayId: string, secret: string) => Promise<boolean>;
 
 /** Called for every message a gateway publishes, after authorization and before its PUBACK. */
-export type GatewayMessageHandler = (gatewayId: string, topic: string, payload: Buffer) => void | Promise<void>;
+export type GatewayMessageHandler = (
+  gatewayId: string,
+  topic: string,
+  payload: Buffer,
+) => void | Promise<void>;
 
 const authenticatedId = new WeakMap<Client, string>();
 
@@ -89,7 +93,10 @@ export class GatewayBroker {
           : false;
         if (!allowed) {
           this.counters.inc('mqtt_subscribe_denied');
-          this.logger.warn({ gatewayId, topic: sub.topic }, 'subscription outside the gateway prefix refused');
+          this.logger.warn(
+            { gatewayId, topic: sub.topic },
+            'subscription outside the gateway prefix refused',
+          );
           // A null subscription is granted as 0x80 (failure) without dropping the connection.
           return done(null, null);
         }
@@ -111,7 +118,9 @@ export class GatewayBroker {
       this.logger.debug({ clientId: client?.id, err: err.message }, 'gateway connection error');
     });
     broker.on('client', (client) => this.logger.info({ gatewayId: client.id }, 'gateway connected'));
-    broker.on('clientDisconnect', (client) => this.logger.info({ gatewayId: client.id }, 'gateway disconnected'));
+    broker.on('clientDisconnect', (client) =>
+      this.logger.info({ gatewayId: client.id }, 'gateway disconnected'),
+    );
     this.broker = broker;
     const server = createServer(broker.handle);
     this.server = server;

@@ -60,20 +60,37 @@ export class GatewayIngress {
         this.counters.inc(inserted ? 'alarms_stored' : 'alarms_duplicate', { type: alarm.type });
         if (inserted) {
           this.logger.warn(
-            { alarmId: alarm.id, gatewayId, bedId: alarm.bedId, type: alarm.type, severity: alarm.severity, state: alarm.state },
+            {
+              alarmId: alarm.id,
+              gatewayId,
+              bedId: alarm.bedId,
+              type: alarm.type,
+              severity: alarm.severity,
+              state: alarm.state,
+            },
             'alarm stored',
           );
           const stored = this.alarms.get(alarm.id);
           if (stored) this.events.emit('alarmStored', stored);
         }
-        await this.sendAck(gatewayId, { v: CONTRACT_VERSION, alarmId: alarm.id, status: 'stored', at: receivedAt });
+        await this.sendAck(gatewayId, {
+          v: CONTRACT_VERSION,
+          alarmId: alarm.id,
+          status: 'stored',
+          at: receivedAt,
+        });
         return;
       }
       case 'heartbeat': {
         const result = parsePayload(heartbeatMessageSchema, payload);
         if (!result.ok) return this.reject(gatewayId, topic, 'schema', result.error);
         if (result.value.gatewayId !== gatewayId) {
-          return this.reject(gatewayId, topic, 'gateway_mismatch', `heartbeat claims gateway ${result.value.gatewayId}`);
+          return this.reject(
+            gatewayId,
+            topic,
+            'gateway_mismatch',
+            `heartbeat claims gateway ${result.value.gatewayId}`,
+          );
         }
         this.gateways.recordHeartbeat(result.value, receivedAt);
         this.counters.inc('heartbeats_received');

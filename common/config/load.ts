@@ -53,7 +53,9 @@ function readConfigFile(path: string): unknown {
     const parsed: unknown = ext === '.json' ? JSON.parse(text) : YAML.parse(text);
     return parsed ?? {};
   } catch (err) {
-    throw new ConfigError(path, [`(file): not valid ${extname(path).slice(1) || 'YAML'}: ${(err as Error).message}`]);
+    throw new ConfigError(path, [
+      `(file): not valid ${extname(path).slice(1) || 'YAML'}: ${(err as Error).message}`,
+    ]);
   }
 }
 
@@ -97,7 +99,11 @@ export function applyEnvOverrides(base: unknown, env: NodeJS.ProcessEnv, prefix:
     if (value === undefined) continue;
     const segments = name.slice(marker.length).split('__').filter(Boolean);
     if (!segments.length) continue;
-    setPath(root, segments.map((s) => (/^\d+$/.test(s) ? Number(s) : envSegmentToKey(s))), parseEnvValue(value));
+    setPath(
+      root,
+      segments.map((s) => (/^\d+$/.test(s) ? Number(s) : envSegmentToKey(s))),
+      parseEnvValue(value),
+    );
   }
   return root;
 }

@@ -12,7 +12,10 @@ export const logConfigSchema = z
 
 export const gatewayIdSchema = z
   .string()
-  .regex(GATEWAY_ID_PATTERN, 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+  .regex(
+    GATEWAY_ID_PATTERN,
+    'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
+  );
 
 export const portSchema = z.number().int().min(0).max(65535);
 

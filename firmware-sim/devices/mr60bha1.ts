@@ -11,8 +11,11 @@ import {
 import type { ByteLink } from '../links/link.js';
 import { type RandomFn, seededRandom } from '../random.js';
 
+/** Sleep state as the module reports it (84 02); `none` out of bed. */
 export type SleepState = 'deep' | 'light' | 'awake' | 'none';
+/** Motion state (80 02): nobody, someone still, someone moving. */
 export type Motion = 'none' | 'stationary' | 'active';
+/** Breathing assessment (81 01); `none` while nothing is measured (out of bed, or during set-up). */
 export type BreathStatus = 'normal' | 'too_fast' | 'too_slow' | 'none';
 
 /** The person the radar is looking at, as the emulator's baseline. */
@@ -30,7 +33,7 @@ export interface Mr60bha1Vitals {
   /** Reported heart rates stay within baseline ± this; default 3 /min. */
   heartRateVariationBpm: number;
   /** Reported breath rates stay within baseline ± this; default 1 /min. */
-  breathRatePerMinVariation: number;
+  breathRateVariationPerMin: number;
 }
 
 /**
@@ -89,7 +92,7 @@ export const DEFAULT_MR60BHA1_VITALS: Readonly<Mr60bha1Vitals> = Object.freeze({
   present: true,
   sleepState: 'awake',
   heartRateVariationBpm: 3,
-  breathRatePerMinVariation: 1,
+  breathRateVariationPerMin: 1,
 });
 
 /**
@@ -357,7 +360,7 @@ export class Mr60bha1Emulator {
 
   private reportBreathRate(): void {
     if (!this.vitalsValid()) return;
-    const variation = this.vitals.breathRatePerMinVariation;
+    const variation = this.vitals.breathRateVariationPerMin;
     this.breathOffset = this.walk(this.breathOffset, variation);
     const perMin = clampByte(Math.round(this.vitals.breathRatePerMin + this.breathOffset));
     this.lastBreathRatePerMin = perMin;

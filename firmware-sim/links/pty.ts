@@ -44,6 +44,7 @@ export class PtyError extends HomebedError {
 const SOCAT_UNSAFE = /[,!\\'"\s]/;
 const STDERR_KEEP_CHARS = 4096;
 const POLL_MS = 20;
+const TRANSFER_LOOP = 'starting data transfer loop';
 
 /**
  * Every live socat child, so a crashing or `process.exit()`ing simulator does
@@ -65,9 +66,11 @@ function untrackChild(child: ChildProcess): void {
 
 /**
  * Start `socat -d -d pty,raw,echo=0,link=<devicePath> pty,raw,echo=0,link=<hostPath>`
- * and resolve once both symlinks exist. Parent directories are created and
- * stale symlinks (left by a killed socat) are removed first; anything at
- * those paths that is not a symlink is refused rather than deleted.
+ * and resolve once both symlinks exist and socat has finished setting the PTYs
+ * up. Parent directories are created and stale symlinks (left by a killed
+ * socat, or by another simulator) are removed first; anything at those paths
+ * that is not a symlink is refused rather than deleted. On failure the error
+ * carries socat's stderr.
  *
  * Bytes the device writes while no host has the other end open are buffered
  * or dropped by the kernel, as with a real USB serial adapter.
@@ -98,8 +101,10 @@ export async function createPtyPair(options: CreatePtyPairOptions): Promise<PtyP
   );
   let stderr = '';
   child.stderr?.setEncoding('utf8');
+  let transferStarted = false;
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEEP_CHARS);
+    if (stderr.includes(TRANSFER_LOOP)) transferStarted = true;
   });
 
   let exited = false;
@@ -149,7 +154,10 @@ export async function createPtyPair(options: CreatePtyPairOptions): Promise<PtyP
         `socat exited (code ${child.exitCode ?? 'none'}, signal ${child.signalCode ?? 'none'}) before the PTYs were ready:\n${stderr.trim()}`,
       );
     }
-    if ((await linkReady(devicePath)) && (await linkReady(hostPath))) break;
+    // socat creates each link *before* it sets the PTY's termios (raw, echo=0); opening the device
+    // end in that window races socat's TCSETSW. Its "starting data transfer loop" line (logged at
+    // -d -d) comes after both addresses are fully set up.
+    if (transferStarted && (await linkReady(devicePath)) && (await linkReady(hostPath))) break;
     if (Date.now() >= deadline) {
       await close();
       throw new PtyError(

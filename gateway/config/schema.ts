@@ -13,7 +13,9 @@ import {
  * environment overrides (see common/config/load.ts).
  */
 
-const idSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, "_" or "-"');
+const idSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, "_" or "-"');
 
 export const SERIAL_PROTOCOLS = ['seeed', 'rflink'] as const;
 /** Baud rates the vendors ship with: Seeed radars 115200, RFLink 57600. */
@@ -50,7 +52,10 @@ export const deviceConfigSchema = z.object({
   /** Radio address on an RFLink receiver: `PROTOCOL:id:switch`, e.g. `EV1527:0d3e4:01`. */
   address: z
     .string()
-    .regex(/^[A-Za-z0-9]+:[0-9a-fA-F]+:[0-9A-Za-z]*$/, 'must look like PROTOCOL:id:switch, e.g. EV1527:0d3e4:01')
+    .regex(
+      /^[A-Za-z0-9]+:[0-9a-fA-F]+:[0-9A-Za-z]*$/,
+      'must look like PROTOCOL:id:switch, e.g. EV1527:0d3e4:01',
+    )
     .optional(),
 });
 export type DeviceConfig = z.output<typeof deviceConfigSchema>;
@@ -107,28 +112,42 @@ export const gatewayConfigSchema = z
   .superRefine((cfg, ctx) => {
     const portIds = new Map<string, (typeof cfg.serialPorts)[number]>();
     cfg.serialPorts.forEach((p, i) => {
-      if (portIds.has(p.id)) ctx.addIssue({ code: 'custom', path: ['serialPorts', i, 'id'], message: 'duplicate id' });
+      if (portIds.has(p.id))
+        ctx.addIssue({ code: 'custom', path: ['serialPorts', i, 'id'], message: 'duplicate id' });
       portIds.set(p.id, p);
     });
     const deviceIds = new Set<string>();
     const addresses = new Set<string>();
     cfg.devices.forEach((d, i) => {
-      if (deviceIds.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: 'duplicate id' });
+      if (deviceIds.has(d.id))
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: 'duplicate id' });
       deviceIds.add(d.id);
       const port = portIds.get(d.link);
       if (!port) {
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'link'], message: 'no serial port with this id' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'link'],
+          message: 'no serial port with this id',
+        });
         return;
       }
       const radio = d.kind === 'ev1527_button' || d.kind === 'pt2262_button';
       if (radio && port.protocol !== 'rflink') {
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'link'], message: 'radio buttons need an rflink port' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'link'],
+          message: 'radio buttons need an rflink port',
+        });
       }
       if (!radio && port.protocol !== 'seeed') {
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'link'], message: 'radars need a seeed port' });
       }
       if (radio && !d.address) {
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'address'], message: 'radio devices need an address' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'address'],
+          message: 'radio devices need an address',
+        });
       }
       if (d.address) {
         const key = d.address.toLowerCase();

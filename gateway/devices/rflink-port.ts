@@ -61,7 +61,8 @@ export class RflinkPort {
     this.partialTimer?.cancel();
     this.partialTimer = this.clock.setTimeout(() => {
       this.partialTimer = null;
-      if (this.framer.discardPartial()) this.counters.inc('lines_dropped', { link: this.portConfig.id, reason: 'timeout' });
+      if (this.framer.discardPartial())
+        this.counters.inc('lines_dropped', { link: this.portConfig.id, reason: 'timeout' });
     }, this.portConfig.partialFrameTimeoutMs);
     for (const line of lines) this.onLine(line, atMs);
   }
@@ -73,7 +74,10 @@ export class RflinkPort {
     } catch (err) {
       const reason = err instanceof RflinkParseError ? err.reason : 'error';
       this.counters.inc('lines_dropped', { link: this.portConfig.id, reason });
-      this.logger.warn({ link: this.portConfig.id, line: line.slice(0, 120), reason }, 'unreadable RFLink line dropped');
+      this.logger.warn(
+        { link: this.portConfig.id, line: line.slice(0, 120), reason },
+        'unreadable RFLink line dropped',
+      );
       return;
     }
     this.counters.inc('lines_decoded', { link: this.portConfig.id });
@@ -83,7 +87,12 @@ export class RflinkPort {
         return;
       case 'version':
         this.logger.info(
-          { link: this.portConfig.id, version: message.version, revision: message.revision, build: message.build },
+          {
+            link: this.portConfig.id,
+            version: message.version,
+            revision: message.revision,
+            build: message.build,
+          },
           'RFLink receiver identified',
         );
         return;

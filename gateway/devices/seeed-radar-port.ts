@@ -79,13 +79,20 @@ export class SeeedRadarPort {
       this.registry.markSeen(this.deviceId, atMs);
       if (report.type === 'invalid') {
         this.counters.inc('reports_invalid', { link: this.portConfig.id });
-        this.logger.warn({ device: this.deviceId, reason: report.reason }, 'radar report out of range; ignored');
+        this.logger.warn(
+          { device: this.deviceId, reason: report.reason },
+          'radar report out of range; ignored',
+        );
         continue;
       }
       if (report.type === 'product_model' || report.type === 'firmware_version') {
-        const identity = report.type === 'product_model' ? { model: report.model } : { firmware: report.version };
+        const identity =
+          report.type === 'product_model' ? { model: report.model } : { firmware: report.version };
         this.registry.setIdentity(this.deviceId, identity);
-        this.logger.info({ device: this.deviceId, link: this.portConfig.id, ...identity }, 'radar identified');
+        this.logger.info(
+          { device: this.deviceId, link: this.portConfig.id, ...identity },
+          'radar identified',
+        );
         this.bus.emit('deviceIdentified', { deviceId: this.deviceId, ...identity });
         continue;
       }

@@ -1,4 +1,4 @@
-import { FieldType, type IPoint, InfluxDB, type ISchemaOptions } from 'influx';
+import { FieldType, InfluxDB, type IPoint, type ISchemaOptions } from 'influx';
 import { HomebedError } from '../../common/errors.js';
 import { METRICS, type MetricName, type Reading } from './reading.js';
 import type { TelemetrySink, TelemetryTags } from './telemetry-sink.js';

@@ -14,7 +14,10 @@ export const METRICS = {
   breath_status: { type: 'string', unit: null, doc: 'normal | too_fast | too_slow | none' },
   fall: { type: 'boolean', unit: null, doc: 'the fall radar reports a fall' },
   stationary_residency: { type: 'boolean', unit: null, doc: 'someone stays still in place' },
-} as const satisfies Record<string, { type: 'integer' | 'float' | 'boolean' | 'string'; unit: string | null; doc: string }>;
+} as const satisfies Record<
+  string,
+  { type: 'integer' | 'float' | 'boolean' | 'string'; unit: string | null; doc: string }
+>;
 
 export type MetricName = keyof typeof METRICS;
 export type MetricValue = number | boolean | string;

@@ -110,7 +110,10 @@ export class TelemetryBatcher {
     this.counters.inc('telemetry_write_failures');
     if (this.failingSince === null) {
       this.failingSince = this.clock.now();
-      this.logger.warn({ err: (err as Error).message, buffered: this.buffer.length }, 'InfluxDB unavailable; buffering');
+      this.logger.warn(
+        { err: (err as Error).message, buffered: this.buffer.length },
+        'InfluxDB unavailable; buffering',
+      );
     }
   }
 }

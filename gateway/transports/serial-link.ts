@@ -72,7 +72,11 @@ export class SerialLink {
 
   private open(): void {
     if (this.stopped) return;
-    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
+    const port = new SerialPort({
+      path: this.options.path,
+      baudRate: this.options.baudRate,
+      autoOpen: false,
+    });
     this.port = port;
     port.open((err) => {
       if (this.stopped || this.port !== port) {
@@ -83,7 +87,10 @@ export class SerialLink {
         this.port = null;
         // Log the first failure and every change of reason; a missing port retried all night must not flood the log.
         if (err.message !== this.lastError) {
-          this.logger.warn({ path: this.options.path, err: err.message }, 'serial port cannot be opened; retrying');
+          this.logger.warn(
+            { path: this.options.path, err: err.message },
+            'serial port cannot be opened; retrying',
+          );
           this.lastError = err.message;
         }
         this.scheduleReopen();
@@ -112,7 +119,10 @@ export class SerialLink {
   private scheduleReopen(): void {
     if (this.stopped) return;
     this.failures++;
-    const base = Math.min(this.options.reconnectMaxMs, this.options.reconnectInitialMs * 2 ** (this.failures - 1));
+    const base = Math.min(
+      this.options.reconnectMaxMs,
+      this.options.reconnectInitialMs * 2 ** (this.failures - 1),
+    );
     const delay = Math.round(base * (0.8 + 0.4 * (this.options.random ?? Math.random)()));
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = null;

@@ -1,5 +1,5 @@
-import type { SqliteDatabase } from '../../common/sqlite.js';
 import { uuidv7 } from '../../common/ids.js';
+import type { SqliteDatabase } from '../../common/sqlite.js';
 import {
   type AckStatus,
   type AlarmMessage,
@@ -53,7 +53,9 @@ export class AlarmOutbox {
         | undefined;
       const seq = (row ? Number(row.value) : 0) + 1;
       this.db
-        .prepare(`INSERT INTO meta (key, value) VALUES ('alarm_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+        .prepare(
+          `INSERT INTO meta (key, value) VALUES ('alarm_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        )
         .run(String(seq));
       const message = alarmMessageSchema.parse({
         v: CONTRACT_VERSION,
@@ -110,7 +112,9 @@ export class AlarmOutbox {
    * than once; the first time of each is kept.
    */
   recordStatus(id: string, status: AckStatus, atMs: number): boolean {
-    const column = { stored: 'stored_at_ms', acknowledged: 'acknowledged_at_ms', resolved: 'resolved_at_ms' }[status];
+    const column = { stored: 'stored_at_ms', acknowledged: 'acknowledged_at_ms', resolved: 'resolved_at_ms' }[
+      status
+    ];
     // `acknowledged` and `resolved` imply `stored`: the cloud cannot have them without the alarm.
     const result = this.db
       .prepare(
@@ -121,11 +125,18 @@ export class AlarmOutbox {
   }
 
   depth(): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE stored_at_ms IS NULL`).get() as { n: number }).n;
+    return (
+      this.db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE stored_at_ms IS NULL`).get() as { n: number }
+    ).n;
   }
 
   /** One alarm's delivery record, for status commands and tests. */
-  get(id: string): { message: AlarmMessage; attempts: number; storedAtMs: number | null; acknowledgedAtMs: number | null } | null {
+  get(id: string): {
+    message: AlarmMessage;
+    attempts: number;
+    storedAtMs: number | null;
+    acknowledgedAtMs: number | null;
+  } | null {
     const row = this.db
       .prepare(`SELECT payload, attempts, stored_at_ms, acknowledged_at_ms FROM outbox WHERE id = ?`)
       .get(id) as

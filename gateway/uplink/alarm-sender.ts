@@ -2,7 +2,12 @@ import { withTimeout } from '../../common/async.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
-import { type AckMessage, type AlarmMessage, alarmMessageSchema, encodePayload } from '../../contract/index.js';
+import {
+  type AckMessage,
+  type AlarmMessage,
+  alarmMessageSchema,
+  encodePayload,
+} from '../../contract/index.js';
 import type { AlarmDraft, AlarmOutbox } from './alarm-outbox.js';
 import type { CloudLink } from './cloud-link.js';
 
@@ -65,7 +70,13 @@ export class AlarmSender {
     const message = this.outbox.commit(draft);
     this.counters.inc('alarms_committed', { type: message.type, state: message.state });
     this.logger.warn(
-      { alarmId: message.id, seq: message.seq, type: message.type, state: message.state, deviceId: message.deviceId },
+      {
+        alarmId: message.id,
+        seq: message.seq,
+        type: message.type,
+        state: message.state,
+        deviceId: message.deviceId,
+      },
       'alarm committed to outbox',
     );
     void this.sendDue();
@@ -76,7 +87,10 @@ export class AlarmSender {
     const known = this.outbox.recordStatus(ack.alarmId, ack.status, this.clock.now());
     if (!known) {
       this.counters.inc('acks_unknown_alarm');
-      this.logger.warn({ alarmId: ack.alarmId, status: ack.status }, 'ack for an alarm this gateway does not know');
+      this.logger.warn(
+        { alarmId: ack.alarmId, status: ack.status },
+        'ack for an alarm this gateway does not know',
+      );
       return;
     }
     this.counters.inc('acks_received', { status: ack.status });
@@ -110,7 +124,10 @@ export class AlarmSender {
           }
         } catch (err) {
           this.counters.inc('alarm_publish_failures');
-          this.logger.warn({ alarmId: item.message.id, err: (err as Error).message }, 'alarm publish failed; will retry');
+          this.logger.warn(
+            { alarmId: item.message.id, err: (err as Error).message },
+            'alarm publish failed; will retry',
+          );
           break;
         }
       }
@@ -121,7 +138,10 @@ export class AlarmSender {
 
   /** Delay before the retransmission after `attempt`: doubling, capped, ±20 % jitter so gateways do not stampede. */
   backoffMs(attempt: number): number {
-    const base = Math.min(this.options.retransmitMaxMs, this.options.retransmitInitialMs * 2 ** (attempt - 1));
+    const base = Math.min(
+      this.options.retransmitMaxMs,
+      this.options.retransmitInitialMs * 2 ** (attempt - 1),
+    );
     return Math.round(base * (0.8 + 0.4 * this.random()));
   }
 }

@@ -46,7 +46,9 @@ export class CloudLink {
     private readonly logger: Logger,
     private readonly counters: Counters,
   ) {
-    this.events = new TypedEmitter((event, err) => logger.error({ err, event }, 'cloud link listener failed'));
+    this.events = new TypedEmitter((event, err) =>
+      logger.error({ err, event }, 'cloud link listener failed'),
+    );
   }
 
   get connected(): boolean {
@@ -73,7 +75,10 @@ export class CloudLink {
     });
     this.client = client;
     client.on('connect', (connack) => {
-      this.logger.info({ url: this.options.url, sessionPresent: connack.sessionPresent }, 'connected to cloud');
+      this.logger.info(
+        { url: this.options.url, sessionPresent: connack.sessionPresent },
+        'connected to cloud',
+      );
       this.counters.inc('cloud_connects');
       void this.onConnect(client);
     });
@@ -102,16 +107,25 @@ export class CloudLink {
   private async onConnect(client: MqttClient): Promise<void> {
     const { gatewayId } = this.options;
     try {
-      await client.subscribeAsync([gatewayTopic(gatewayId, 'ack'), gatewayTopic(gatewayId, 'cmd')], { qos: 1 });
+      await client.subscribeAsync([gatewayTopic(gatewayId, 'ack'), gatewayTopic(gatewayId, 'cmd')], {
+        qos: 1,
+      });
       await client.publishAsync(
         gatewayTopic(gatewayId, 'status'),
-        encodePayload(statusMessageSchema, { v: CONTRACT_VERSION, state: 'online', at: new Date().toISOString() }),
+        encodePayload(statusMessageSchema, {
+          v: CONTRACT_VERSION,
+          state: 'online',
+          at: new Date().toISOString(),
+        }),
         { qos: 1, retain: true },
       );
       this.wasConnected = true;
       this.events.emit('connected', undefined);
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'cloud session set-up failed; will retry on reconnect');
+      this.logger.warn(
+        { err: (err as Error).message },
+        'cloud session set-up failed; will retry on reconnect',
+      );
     }
   }
 
@@ -146,7 +160,11 @@ export class CloudLink {
   }
 
   /** Publish with QoS 1; resolves when the broker has acknowledged (PUBACK). */
-  async publish(kind: GatewayToCloudKind, payload: string, options: { retain?: boolean } = {}): Promise<void> {
+  async publish(
+    kind: GatewayToCloudKind,
+    payload: string,
+    options: { retain?: boolean } = {},
+  ): Promise<void> {
     const client = this.client;
     if (!client?.connected) throw new Error('not connected to the cloud');
     await client.publishAsync(gatewayTopic(this.options.gatewayId, kind), payload, {

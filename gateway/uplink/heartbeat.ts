@@ -44,7 +44,10 @@ export class HeartbeatPublisher {
   async beat(): Promise<void> {
     if (!this.link.connected) return;
     try {
-      await this.link.publish('heartbeat', encodePayload(heartbeatMessageSchema, this.snapshot(this.intervalS)));
+      await this.link.publish(
+        'heartbeat',
+        encodePayload(heartbeatMessageSchema, this.snapshot(this.intervalS)),
+      );
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'heartbeat not sent');
     }

@@ -1,5 +1,5 @@
-import type { SeeedReport } from '../protocols/seeed/index.js';
 import type { Reading } from '../../telemetry/reading.js';
+import type { SeeedReport } from '../protocols/seeed/index.js';
 
 /**
  * Device definition for the Seeed 60 GHz radars (MR60BHA1 bed radar,
@@ -7,7 +7,12 @@ import type { Reading } from '../../telemetry/reading.js';
  * mapping; identity replies and heartbeats produce no reading.
  */
 export function seeedReportToReadings(deviceId: string, report: SeeedReport, atMs: number): Reading[] {
-  const r = (metric: Reading['metric'], value: Reading['value']): Reading => ({ deviceId, metric, value, atMs });
+  const r = (metric: Reading['metric'], value: Reading['value']): Reading => ({
+    deviceId,
+    metric,
+    value,
+    atMs,
+  });
   switch (report.type) {
     case 'presence':
       return [r('presence', report.present)];

@@ -16,10 +16,10 @@ interface Result {
   stderr: string;
 }
 
-/** `npm run sim -- …` without npm: node with the tsx loader, cwd = `cwd`. */
-function sim(args: string[], cwd: string): ChildProcess {
+/** `npm run sim -- …` without npm: node with the tsx loader, from the repo root as npm would. */
+function sim(args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd,
+    cwd: REPO,
     env: { ...process.env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,6 +50,7 @@ describe('firmware-sim CLI', () => {
   let runner: ChildProcess | undefined;
   let runnerDone: Promise<Result> | undefined;
   let controlUrl = '';
+  let config = '';
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'homebed-sim-cli-'));
@@ -59,17 +60,23 @@ describe('firmware-sim CLI', () => {
       [
         'control: { host: 127.0.0.1, port: ' + port + ' }',
         'devices:',
-        '  - { id: rf, kind: rflink, devicePath: dev/sim-rf, hostPath: dev/rf }',
-        '  - { id: bed, kind: mr60bha1, devicePath: dev/sim-bed, hostPath: dev/bed, observationSetupMs: 0 }',
+        `  - { id: rf, kind: rflink, devicePath: ${dir}/dev/sim-rf, hostPath: ${dir}/dev/rf }`,
+        `  - { id: bed, kind: mr60bha1, devicePath: ${dir}/dev/sim-bed, hostPath: ${dir}/dev/bed, observationSetupMs: 0 }`,
         '',
       ].join('\n'),
     );
-    runner = sim(['run', '--config', 'sim.yaml'], dir);
+    config = join(dir, 'sim.yaml');
+    runner = sim(['run', '--config', config]);
     runnerDone = finished(runner);
     // Wait for the JSON `simulator ready` line.
     const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       let buffer = '';
-      const timer = setTimeout(() => reject(new Error(`no ready line: ${buffer}`)), 20_000);
+      let errors = '';
+      const timer = setTimeout(() => reject(new Error(`no ready line: ${buffer}${errors}`)), 20_000);
+      runner?.stderr?.on('data', (c: Buffer) => {
+        errors += c.toString();
+      });
+      runner?.once('exit', (code) => reject(new Error(`sim run exited with ${code}: ${buffer}${errors}`)));
       runner?.stdout?.on('data', (c: Buffer) => {
         buffer += c.toString();
         for (const line of buffer.split('\n')) {
@@ -93,7 +100,7 @@ describe('firmware-sim CLI', () => {
   });
 
   it('--help lists the subcommands', async () => {
-    const r = await finished(sim(['--help'], dir));
+    const r = await finished(sim(['--help']));
     expect(r.code).toBe(0);
     for (const cmd of ['run', 'press <button>', 'radar <id>', 'state']) expect(r.stdout).toContain(cmd);
   });
@@ -101,42 +108,48 @@ describe('firmware-sim CLI', () => {
   it('press <button> posts to the running simulator and prints one line', async () => {
     const host = await HostPort.open(join(dir, 'dev/rf'), 57600);
     try {
-      const r = await finished(sim(['press', 'sos', '--control-url', controlUrl], dir));
+      const r = await finished(sim(['press', 'sos', '--control-url', controlUrl]));
       expect(r).toMatchObject({ code: 0, stdout: 'pressed sos (3 lines)\n' });
       await host.waitFor((b) => (new LineFramer().push(b).length >= 3 ? true : undefined));
     } finally {
       await host.close();
     }
     // The control URL can also come from the config file.
-    const viaConfig = await finished(sim(['press', 'sos', '--config', 'sim.yaml'], dir));
+    const viaConfig = await finished(sim(['press', 'sos', '--config', config]));
     expect(viaConfig.stdout).toBe('pressed sos (3 lines)\n');
   });
 
   it('radar <id> --out-of-bed --heart-rate N changes the radar', async () => {
-    const r = await finished(sim(['radar', 'bed', '--out-of-bed', '--heart-rate', '75', '--control-url', controlUrl], dir));
+    const r = await finished(
+      sim(['radar', 'bed', '--out-of-bed', '--heart-rate', '75', '--control-url', controlUrl]),
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('radar bed: out of bed, present, sleep none, heart 75/min, breath 15/min\n');
   });
 
   it('fails with a clear message and exit 1 for an unknown button or a simulator that is not running', async () => {
-    const unknown = await finished(sim(['press', 'nope', '--control-url', controlUrl], dir));
+    const unknown = await finished(sim(['press', 'nope', '--control-url', controlUrl]));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no button named "nope"');
 
-    const down = await finished(sim(['press', 'sos', '--control-url', `http://127.0.0.1:${await freePort()}`], dir));
+    const down = await finished(
+      sim(['press', 'sos', '--control-url', `http://127.0.0.1:${await freePort()}`]),
+    );
     expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/simulator is not running at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/);
+    expect(down.stderr).toMatch(
+      /simulator is not running at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/,
+    );
   });
 
   it('exits 2 with every problem listed for an invalid config, and for bad usage', async () => {
     await writeFile(join(dir, 'bad.yaml'), 'control: { port: -1 }\ndevices: [{ id: x, kind: lidar }]\n');
-    const bad = await finished(sim(['run', '--config', 'bad.yaml'], dir));
+    const bad = await finished(sim(['run', '--config', join(dir, 'bad.yaml')]));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('invalid configuration in');
     expect(bad.stderr).toContain('control.port:');
     expect(bad.stderr).toContain('devices.0.kind:');
 
-    const usage = await finished(sim(['radar', 'bed', '--control-url', controlUrl], dir));
+    const usage = await finished(sim(['radar', 'bed', '--control-url', controlUrl]));
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('radar needs a change');
   });

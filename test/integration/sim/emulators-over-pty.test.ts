@@ -13,8 +13,8 @@ import {
   decodeReport,
   encodeFrame,
   queryProductModel,
-  type SeeedReport,
   SeeedFramer,
+  type SeeedReport,
 } from '../../../gateway/devices/protocols/seeed/index.js';
 import { HostPort } from './host-port.js';
 
@@ -56,7 +56,7 @@ describe('emulators over a real PTY pair', () => {
 
     host.write('10;PING;\r\n');
     await host.waitFor((b) => (lines(b).length >= 2 ? true : undefined));
-    expect(lines(host.bytes())[1]).toBe('20;01;PONG;');
+    expect(lines(host.bytes())[1], host.bytes().toString('hex')).toBe('20;01;PONG;');
 
     host.clear();
     rflink.press({ protocol: 'EV1527', id: '0d3e4', switch: '01' });
@@ -86,7 +86,9 @@ describe('emulators over a real PTY pair', () => {
 
     const first = await host.waitFor((b) => {
       const r = decoded(b);
-      return r.some((x) => x.type === 'heart_rate') && r.some((x) => x.type === 'breath_rate') ? r : undefined;
+      return r.some((x) => x.type === 'heart_rate') && r.some((x) => x.type === 'breath_rate')
+        ? r
+        : undefined;
     });
     expect(first.slice(0, 3)).toEqual([
       { type: 'presence', present: true },

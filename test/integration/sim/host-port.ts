@@ -46,8 +46,9 @@ export class HostPort {
       if (left <= 0) {
         throw new Error(`timed out; received ${JSON.stringify(this.text().slice(-300))}`);
       }
+      // Wake on new data, or poll: some conditions depend on things other than this port's bytes.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = setTimeout(resolve, Math.min(left, 25));
         this.waiters.push(() => {
           clearTimeout(timer);
           resolve();

@@ -2,7 +2,7 @@ import { lstat, mkdtemp, readlink, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair, PtyError } from '../../../firmware-sim/links/pty.js';
+import { createPtyPair, PtyError, type PtyPair } from '../../../firmware-sim/links/pty.js';
 import { SerialPortLink } from '../../../firmware-sim/links/serial-port-link.js';
 import { HostPort, processAlive } from './host-port.js';
 
@@ -49,7 +49,9 @@ describe('createPtyPair (real socat)', () => {
 
     device.write(Uint8Array.of(0x53, 0x59, 0x00, 0xff, 0x0d, 0x0a));
     // raw mode: no CR/LF translation, no echo.
-    expect(await host.waitFor((b) => (b.length >= 6 ? b.toString('hex') : undefined))).toBe('5359' + '00ff0d0a');
+    expect(await host.waitFor((b) => (b.length >= 6 ? b.toString('hex') : undefined))).toBe(
+      '5359' + '00ff0d0a',
+    );
     host.write('10;PING;\r\n');
     await host.waitFor(() => (Buffer.concat(fromHost).toString() === '10;PING;\r\n' ? true : undefined));
   });
@@ -89,7 +91,11 @@ describe('createPtyPair (real socat)', () => {
   });
 
   it('reports how socat exited when it fails before the PTYs exist', async () => {
-    const attempt = createPtyPair({ devicePath: join(dir, 'd'), hostPath: join(dir, 'h'), socatPath: '/bin/false' });
+    const attempt = createPtyPair({
+      devicePath: join(dir, 'd'),
+      hostPath: join(dir, 'h'),
+      socatPath: '/bin/false',
+    });
     await expect(attempt).rejects.toThrow(/socat exited \(code 1, signal none\) before the PTYs were ready/);
   });
 

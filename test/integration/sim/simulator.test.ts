@@ -12,8 +12,8 @@ import {
   decodeReport,
   encodeFrame,
   queryFirmwareVersion,
-  type SeeedReport,
   SeeedFramer,
+  type SeeedReport,
 } from '../../../gateway/devices/protocols/seeed/index.js';
 import { HostPort, processAlive } from './host-port.js';
 
@@ -70,7 +70,9 @@ describe('Simulator (real PTYs, serialport, HTTP)', () => {
 
   it('reports where each device is and where the control API listens', () => {
     expect(info.controlUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(info.devices.map(({ id, kind, hostPath, baudRate }) => ({ id, kind, hostPath, baudRate }))).toEqual([
+    expect(
+      info.devices.map(({ id, kind, hostPath, baudRate }) => ({ id, kind, hostPath, baudRate })),
+    ).toEqual([
       { id: 'bed-radar', kind: 'mr60bha1', hostPath: join(dir, 'dev/bed-radar'), baudRate: 115200 },
       { id: 'rflink', kind: 'rflink', hostPath: join(dir, 'dev/rflink'), baudRate: 57600 },
     ]);
@@ -79,7 +81,9 @@ describe('Simulator (real PTYs, serialport, HTTP)', () => {
   it('the radar host end reads decodable frames: heart and breath rate within a few seconds', async () => {
     const reports = await radarHost.waitFor((b) => {
       const r = decoded(b);
-      return r.some((x) => x.type === 'heart_rate') && r.some((x) => x.type === 'breath_rate') ? r : undefined;
+      return r.some((x) => x.type === 'heart_rate') && r.some((x) => x.type === 'breath_rate')
+        ? r
+        : undefined;
     }, 8000);
     expect(reports.filter((r) => r.type === 'invalid' || r.type === 'unknown')).toEqual([]);
     for (const r of reports) {
@@ -88,7 +92,9 @@ describe('Simulator (real PTYs, serialport, HTTP)', () => {
     }
     radarHost.write(encodeFrame(queryFirmwareVersion()));
     await radarHost.waitFor((b) =>
-      decoded(b).some((r) => r.type === 'firmware_version' && r.version === 'G60SM1SYv010009') ? true : undefined,
+      decoded(b).some((r) => r.type === 'firmware_version' && r.version === 'G60SM1SYv010009')
+        ? true
+        : undefined,
     );
   });
 
@@ -128,7 +134,10 @@ describe('Simulator (real PTYs, serialport, HTTP)', () => {
     radarHost.clear();
     const res = await post(`${info.controlUrl}/radar/bed-radar`, { inBed: false, heartRateBpm: 90 });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ id: 'bed-radar', state: { inBed: false, heartRateBpm: 90, sleepState: 'none' } });
+    expect(res.json).toMatchObject({
+      id: 'bed-radar',
+      state: { inBed: false, heartRateBpm: 90, sleepState: 'none' },
+    });
     await radarHost.waitFor(
       (b) => (decoded(b).some((r) => r.type === 'bed_state' && r.state === 'out_of_bed') ? true : undefined),
       1000,

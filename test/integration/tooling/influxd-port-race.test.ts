@@ -80,6 +80,8 @@ describe('startPrivateInfluxd when a port is taken by a race', () => {
     const taken = await takenPort();
     const error = await startPrivateInfluxd({ dir: await tempDir(), port: taken }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InfluxdStartError);
-    expect((error as InfluxdStartError).message).toContain(`127.0.0.1:${taken}: bind: address already in use`);
+    expect((error as InfluxdStartError).message).toContain(
+      `127.0.0.1:${taken}: bind: address already in use`,
+    );
   });
 });

@@ -50,11 +50,15 @@ describe('startPrivateInfluxd', () => {
   it('runs with the intended effective config (influxd ignores unknown keys, so check what it read)', () => {
     const binary = findInfluxd();
     expect(binary).toBeDefined();
-    const effective = execFileSync(binary as string, ['config', '-config', join(influxd.dir, 'influxd.conf')], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const effective = execFileSync(
+      binary as string,
+      ['config', '-config', join(influxd.dir, 'influxd.conf')],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const section = (name: string): string => effective.split(`[${name}]`)[1]?.split('\n[')[0] ?? '';
     // Debian's 1.6.7 prints reporting-enabled; upstream prints reporting-disabled.
     expect(effective).toMatch(/reporting-enabled = false|reporting-disabled = true/);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyEnvOverrides, envSegmentToKey, loadConfig } from '../../../common/config/load.js';
 import { ConfigError } from '../../../common/errors.js';
-import { gatewayConfigSchema } from '../../../gateway/config/schema.js';
 import { loadGatewayConfig } from '../../../gateway/config/load.js';
+import { gatewayConfigSchema } from '../../../gateway/config/schema.js';
 
 function writeTemp(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'homebed-config-'));
@@ -43,7 +43,10 @@ describe('gateway configuration', () => {
   });
 
   it('reads JSON as well as YAML', () => {
-    const file = writeTemp('g.json', JSON.stringify({ gatewayId: 'gw-2', bedId: 'b', cloud: { secret: '12345678' } }));
+    const file = writeTemp(
+      'g.json',
+      JSON.stringify({ gatewayId: 'gw-2', bedId: 'b', cloud: { secret: '12345678' } }),
+    );
     expect(loadGatewayConfig(file, {}).gatewayId).toBe('gw-2');
   });
 
@@ -68,12 +71,20 @@ devices:
 `,
     );
     const problems = problemsOf(() => loadGatewayConfig(file, {}));
-    expect(problems).toContain('gatewayId: must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit (got "bad id!")');
+    expect(problems).toContain(
+      'gatewayId: must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit (got "bad id!")',
+    );
     expect(problems.some((p) => p.startsWith('bedId: ') && p.endsWith('(got nothing)'))).toBe(true);
     expect(problems).toContain('cloud.secret: must be at least 8 characters (got [redacted])');
-    expect(problems.some((p) => p.startsWith('cloud.heartbeatIntervalS: ') && p.endsWith('(got 1)'))).toBe(true);
-    expect(problems).toContain('timeZone: must be an IANA time zone such as Asia/Shanghai (got "Mars/Olympus")');
-    expect(problems.some((p) => p.startsWith('serialPorts.0.protocol: ') && p.endsWith('(got "zigbee")'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('cloud.heartbeatIntervalS: ') && p.endsWith('(got 1)'))).toBe(
+      true,
+    );
+    expect(problems).toContain(
+      'timeZone: must be an IANA time zone such as Asia/Shanghai (got "Mars/Olympus")',
+    );
+    expect(
+      problems.some((p) => p.startsWith('serialPorts.0.protocol: ') && p.endsWith('(got "zigbee")')),
+    ).toBe(true);
     expect(problems.join('\n')).not.toContain('short');
   });
 
@@ -96,19 +107,24 @@ devices:
   });
 
   it('reports an unreadable or unparsable file precisely', () => {
-    expect(problemsOf(() => loadGatewayConfig('/nonexistent/gw.yaml', {}))).toEqual(['(file): cannot read (ENOENT)']);
+    expect(problemsOf(() => loadGatewayConfig('/nonexistent/gw.yaml', {}))).toEqual([
+      '(file): cannot read (ENOENT)',
+    ]);
     const broken = writeTemp('broken.json', '{"gatewayId": ');
     expect(problemsOf(() => loadGatewayConfig(broken, {}))[0]).toMatch(/^\(file\): not valid json: /);
   });
 
   it('applies environment overrides by path, typed as JSON when possible', () => {
-    const cfg = loadGatewayConfig(writeTemp('g.yaml', `${MINIMAL}\nserialPorts:\n  - { id: r, path: /dev/a, protocol: seeed }\n`), {
-      HOMEBED_GATEWAY__CLOUD__HEARTBEAT_INTERVAL_S: '15',
-      HOMEBED_GATEWAY__CLOUD__URL: 'mqtt://cloud.example:1884',
-      HOMEBED_GATEWAY__SERIAL_PORTS__0__PATH: '/dev/serial/by-id/usb-radar',
-      HOMEBED_GATEWAY__LOG__PRETTY: 'true',
-      UNRELATED: 'x',
-    });
+    const cfg = loadGatewayConfig(
+      writeTemp('g.yaml', `${MINIMAL}\nserialPorts:\n  - { id: r, path: /dev/a, protocol: seeed }\n`),
+      {
+        HOMEBED_GATEWAY__CLOUD__HEARTBEAT_INTERVAL_S: '15',
+        HOMEBED_GATEWAY__CLOUD__URL: 'mqtt://cloud.example:1884',
+        HOMEBED_GATEWAY__SERIAL_PORTS__0__PATH: '/dev/serial/by-id/usb-radar',
+        HOMEBED_GATEWAY__LOG__PRETTY: 'true',
+        UNRELATED: 'x',
+      },
+    );
     expect(cfg.cloud.heartbeatIntervalS).toBe(15);
     expect(cfg.cloud.url).toBe('mqtt://cloud.example:1884');
     expect(cfg.serialPorts[0]?.path).toBe('/dev/serial/by-id/usb-radar');
@@ -123,7 +139,9 @@ devices:
         envPrefix: 'HOMEBED_GATEWAY',
       }),
     );
-    expect(problems).toEqual(['influx.batchSize: Invalid input: expected number, received string (got "lots")']);
+    expect(problems).toEqual([
+      'influx.batchSize: Invalid input: expected number, received string (got "lots")',
+    ]);
   });
 
   it('maps env segments to camelCase keys and numeric segments to array indexes', () => {

@@ -32,7 +32,13 @@ describe('topics', () => {
   });
 
   it('rejects anything that is not exactly a contract topic', () => {
-    for (const t of ['homebed/v1/gw/gw-1', 'homebed/v2/gw/gw-1/alarm', 'homebed/v1/gw/gw-1/alarm/x', 'homebed/v1/gw/+/alarm', 'homebed/v1/gw/gw-1/reboot']) {
+    for (const t of [
+      'homebed/v1/gw/gw-1',
+      'homebed/v2/gw/gw-1/alarm',
+      'homebed/v1/gw/gw-1/alarm/x',
+      'homebed/v1/gw/+/alarm',
+      'homebed/v1/gw/gw-1/reboot',
+    ]) {
       expect(parseGatewayTopic(t)).toBeNull();
     }
     expect(() => gatewayTopic('a/b', 'alarm')).toThrow(/invalid gateway id/);
@@ -65,7 +71,8 @@ describe('payloads', () => {
 describe('uuidv7', () => {
   it('is a version-7 UUID whose order follows creation time, even within one millisecond', () => {
     const ids = [uuidv7(1000), uuidv7(1000), uuidv7(1000), uuidv7(2000), uuidv7(1500)];
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
   });

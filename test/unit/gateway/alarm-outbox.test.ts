@@ -12,7 +12,9 @@ const draft = (atMs: number): AlarmDraft => ({
   state: 'raised',
   atMs,
   deviceId: 'sos',
-  evidence: [{ deviceId: 'sos', kind: 'button_press', at: new Date(atMs).toISOString(), raw: '20;01;EV1527;ID=1;' }],
+  evidence: [
+    { deviceId: 'sos', kind: 'button_press', at: new Date(atMs).toISOString(), raw: '20;01;EV1527;ID=1;' },
+  ],
 });
 
 describe('AlarmOutbox (SQLite)', () => {

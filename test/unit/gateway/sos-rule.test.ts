@@ -12,7 +12,14 @@ function setup() {
   const bus = new TypedEmitter<GatewayEvents>();
   const registry = new DeviceRegistry(
     [
-      { id: 'sos', kind: 'ev1527_button', role: 'sos_button', room: 'bedroom', link: 'rf', address: 'EV1527:1:01' },
+      {
+        id: 'sos',
+        kind: 'ev1527_button',
+        role: 'sos_button',
+        room: 'bedroom',
+        link: 'rf',
+        address: 'EV1527:1:01',
+      },
       { id: 'door-remote', kind: 'ev1527_button', role: 'cancel_button', link: 'rf', address: 'EV1527:2:01' },
     ],
     clock,
@@ -21,7 +28,12 @@ function setup() {
   const rule = new SosRule(bus, registry, (d) => raised.push(d), silentLogger(), { repeatWindowMs: 3_000 });
   rule.start();
   const press = (deviceId: string, atMs: number) =>
-    bus.emit('deviceEvent', { deviceId, kind: 'button_press', atMs, raw: '20;05;EV1527;ID=1;SWITCH=01;CMD=ON;' });
+    bus.emit('deviceEvent', {
+      deviceId,
+      kind: 'button_press',
+      atMs,
+      raw: '20;05;EV1527;ID=1;SWITCH=01;CMD=ON;',
+    });
   return { rule, raised, press, bus };
 }
 
@@ -38,7 +50,11 @@ describe('SOS rule', () => {
       atMs: 10_000,
       message: 'SOS button pressed (bedroom)',
     });
-    expect(raised[0]?.evidence[0]).toMatchObject({ deviceId: 'sos', kind: 'button_press', raw: expect.stringContaining('EV1527') });
+    expect(raised[0]?.evidence[0]).toMatchObject({
+      deviceId: 'sos',
+      kind: 'button_press',
+      raw: expect.stringContaining('EV1527'),
+    });
   });
 
   it('treats presses within 3 s as the same call and a later press as a new one', () => {

@@ -19,7 +19,12 @@ class ScriptedSink implements TelemetrySink {
   async close(): Promise<void> {}
 }
 
-const reading = (i: number): Reading => ({ deviceId: 'radar', metric: 'heart_rate', value: 60 + i, atMs: 1_000 + i });
+const reading = (i: number): Reading => ({
+  deviceId: 'radar',
+  metric: 'heart_rate',
+  value: 60 + i,
+  atMs: 1_000 + i,
+});
 
 function setup(options: Partial<{ batchSize: number; maxBufferedPoints: number }> = {}) {
   const clock = new ManualClock();

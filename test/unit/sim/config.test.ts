@@ -39,7 +39,7 @@ describe('simConfigSchema', () => {
         breathRatePerMin: 15,
         inBed: true,
         heartRateVariationBpm: 3,
-        breathRatePerMinVariation: 1,
+        breathRateVariationPerMin: 1,
       },
     });
     expect(config.devices[1]).toEqual({
@@ -55,7 +55,12 @@ describe('simConfigSchema', () => {
       control: { port: 70000 },
       devices: [
         { ...radar, vitals: { heartRateBpm: 300 } },
-        { ...rflink, id: 'bed-radar', hostPath: 'var/d/radar', buttons: [{ name: 'sos', protocol: 'X10', id: 'a;b' }] },
+        {
+          ...rflink,
+          id: 'bed-radar',
+          hostPath: 'var/d/radar',
+          buttons: [{ name: 'sos', protocol: 'X10', id: 'a;b' }],
+        },
         { ...radar, id: 'r2', kind: 'lidar' },
         { ...radar, id: 'r3', devicePath: 'a,b', hostPath: 'var/d/r3' },
       ],
@@ -86,8 +91,12 @@ describe('simConfigSchema', () => {
       ],
     });
     expect(found).toContainEqual(expect.stringMatching(/^devices\.1\.id: duplicate id/));
-    expect(found).toContainEqual(expect.stringMatching(/^devices\.1\.hostPath: path already used by devices\.0/));
-    expect(found).toContainEqual(expect.stringMatching(/^devices\.3\.buttons\.0\.name: button name already used/));
+    expect(found).toContainEqual(
+      expect.stringMatching(/^devices\.1\.hostPath: path already used by devices\.0/),
+    );
+    expect(found).toContainEqual(
+      expect.stringMatching(/^devices\.3\.buttons\.0\.name: button name already used/),
+    );
   });
 
   it('loads the demo file, with environment overrides', () => {

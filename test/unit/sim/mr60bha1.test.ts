@@ -12,8 +12,8 @@ import {
   queryFirmwareVersion,
   queryProductModel,
   resetModule,
-  type SeeedReport,
   SeeedFramer,
+  type SeeedReport,
 } from '../../../gateway/devices/protocols/seeed/index.js';
 import { MemoryLink } from './memory-link.js';
 
@@ -69,7 +69,12 @@ describe('Mr60bha1Emulator', () => {
 
   it('keeps vitals within baseline ± variation, varying from report to report', () => {
     const { clock, radar, reports } = setup({
-      vitals: { heartRateBpm: 72, breathRatePerMin: 16, heartRateVariationBpm: 3, breathRatePerMinVariation: 1 },
+      vitals: {
+        heartRateBpm: 72,
+        breathRatePerMin: 16,
+        heartRateVariationBpm: 3,
+        breathRateVariationPerMin: 1,
+      },
       intervals: { observationSetupMs: 0 },
     });
     radar.start();
@@ -87,7 +92,10 @@ describe('Mr60bha1Emulator', () => {
 
   it('is deterministic for a given seed', () => {
     const run = (seed: number) => {
-      const { clock, link, radar } = setup({ random: seededRandom(seed), intervals: { observationSetupMs: 0 } });
+      const { clock, link, radar } = setup({
+        random: seededRandom(seed),
+        intervals: { observationSetupMs: 0 },
+      });
       radar.start();
       clock.advance(30_000);
       radar.stop();

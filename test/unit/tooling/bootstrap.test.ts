@@ -55,7 +55,9 @@ describe('installReason', () => {
   it('asks for an install when package-lock.json changed', () => {
     bootstrap.writeInstallStamp({ root, runtime });
     writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion": 3, "changed": true}\n');
-    expect(bootstrap.installReason({ root, runtime })).toBe('package-lock.json changed since the last install');
+    expect(bootstrap.installReason({ root, runtime })).toBe(
+      'package-lock.json changed since the last install',
+    );
   });
 
   it('asks for an install when Node changed (native addons are built per ABI)', () => {
@@ -93,7 +95,9 @@ describe('Node version check', () => {
     expect(bootstrap.nodeVersionProblem('v20.19.0', [20, 19, 0])).toBeUndefined();
     expect(bootstrap.nodeVersionProblem('v22.0.0', [20, 19, 0])).toBeUndefined();
     expect(bootstrap.nodeVersionProblem('v24.3.1', [20, 19, 0])).toBeUndefined();
-    expect(bootstrap.nodeVersionProblem('v20.18.9', [20, 19, 0])).toMatch(/Node 20\.19\.0 or newer is needed/);
+    expect(bootstrap.nodeVersionProblem('v20.18.9', [20, 19, 0])).toMatch(
+      /Node 20\.19\.0 or newer is needed/,
+    );
     expect(bootstrap.nodeVersionProblem('v18.20.0', [20, 0, 0])).toMatch(/this is v18\.20\.0/);
   });
 });
@@ -101,7 +105,12 @@ describe('Node version check', () => {
 describe('system packages', () => {
   it('lists influxd and socat with their Debian packages', () => {
     const rows = bootstrap.SYSTEM_PACKAGES.map((row) => [row.binary, row.aptPackage]);
-    expect(rows).toEqual(expect.arrayContaining([['influxd', 'influxdb'], ['socat', 'socat']]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['influxd', 'influxdb'],
+        ['socat', 'socat'],
+      ]),
+    );
   });
 
   it('reports only the missing ones', () => {
@@ -127,7 +136,16 @@ describe('system packages', () => {
   it('runs apt-get through sudo unless root, non-interactively', () => {
     expect(bootstrap.aptCommands(['influxdb', 'socat'], 0)).toEqual([
       ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update'],
-      ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', 'influxdb', 'socat'],
+      [
+        'env',
+        'DEBIAN_FRONTEND=noninteractive',
+        'apt-get',
+        'install',
+        '-y',
+        '--no-install-recommends',
+        'influxdb',
+        'socat',
+      ],
     ]);
     const asUser = bootstrap.aptCommands(['socat'], 1000);
     expect(asUser.every((argv) => argv[0] === 'sudo')).toBe(true);

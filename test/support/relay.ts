@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { cloudConfigSchema } from '../../cloud/config/schema.js';
+import { Relay } from '../../cloud/relay.js';
+import { systemClock } from '../../common/clock.js';
+import { silentLogger } from '../../common/logger.js';
+
+/** A real relay (aedes + SQLite + HTTP) on free ports in a temp dir. */
+export async function startTestRelay(): Promise<{
+  relay: Relay;
+  dataDir: string;
+  stop: () => Promise<void>;
+}> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'homebed-relay-'));
+  const config = cloudConfigSchema.parse({ dataDir, mqtt: { port: 0 }, http: { port: 0 } });
+  const relay = new Relay({ config, clock: systemClock, logger: silentLogger() });
+  await relay.start();
+  return {
+    relay,
+    dataDir,
+    stop: async () => {
+      await relay.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Connect a raw MQTT client as a gateway; resolves on CONNACK or rejects with the broker's refusal. */
+export function connectAsGateway(
+  port: number,
+  id: string,
+  secret: string,
+  extra: mqtt.IClientOptions = {},
+): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      clientId: id,
+      username: id,
+      password: secret,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+      ...extra,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+}
+
+/** Resolve with the next message on `topic` (subscribing first). */
+export async function nextMessage(client: MqttClient, topic: string, timeoutMs = 5_000): Promise<Buffer> {
+  await client.subscribeAsync(topic, { qos: 1 });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('message', onMessage);
+      reject(new Error(`no message on ${topic} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (t: string, payload: Buffer) => {
+      if (t !== topic) return;
+      clearTimeout(timer);
+      client.off('message', onMessage);
+      resolve(payload);
+    };
+    client.on('message', onMessage);
+  });
+}
+
+/** Poll `fn` (sync or async) until it returns something truthy; rejects after `timeoutMs`. */
+export async function waitFor<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
