@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type LoadConfigOptions, loadConfig } from '../common/config/load.js';
+import { logConfigSchema } from '../common/config/shared-schemas.js';
 import {
   DEFAULT_MR60BHA1_VITALS,
   MR60BHA1_DEFAULT_FIRMWARE,
@@ -99,12 +100,7 @@ export const simConfigSchema = z
     devices: z.array(deviceSchema).default([]),
     /** Seed of the PRNG behind the variation of vitals (each radar gets its own stream). */
     seed: z.number().int().default(1),
-    log: z
-      .object({
-        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-        pretty: z.boolean().default(false),
-      })
-      .prefault({}),
+    log: logConfigSchema,
   })
   .superRefine((config, ctx) => {
     const ids = new Map<string, number>();

@@ -4,11 +4,17 @@ import { GATEWAY_ID_PATTERN } from '../../contract/topics.js';
 /** Pieces of configuration both programs use, so they validate the same way. */
 export const logConfigSchema = z
   .object({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Human-readable lines instead of JSON (the demo turns this on). */
-    pretty: z.boolean().default(false),
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Lowest level written.'),
+    pretty: z
+      .boolean()
+      .default(false)
+      .describe('Human-readable lines instead of JSON (the demo turns this on).'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Logging (pino): JSON lines by default.');
 
 export const gatewayIdSchema = z
   .string()

@@ -25,17 +25,40 @@ export const DEFAULT_BAUD_RATE: Record<(typeof SERIAL_PROTOCOLS)[number], number
 };
 
 export const serialPortConfigSchema = z.object({
-  id: idSchema,
-  /** Prefer stable paths such as /dev/serial/by-id/usb-…; a missing port is retried, never fatal. */
-  path: z.string().min(1),
-  protocol: z.enum(SERIAL_PROTOCOLS),
-  /** Default by protocol: seeed 115200, rflink 57600. */
-  baudRate: z.number().int().positive().optional(),
-  /** A partial frame older than this is dropped (counted as `timeout`). */
-  partialFrameTimeoutMs: z.number().int().positive().default(1000),
-  /** Reconnect backoff after the port fails to open or disappears. */
-  reconnectInitialMs: z.number().int().positive().default(500),
-  reconnectMaxMs: z.number().int().positive().default(10_000),
+  id: idSchema.describe('Name of this port, referenced by `devices[].link`.'),
+  path: z
+    .string()
+    .min(1)
+    .describe(
+      'Device path; prefer stable ones such as /dev/serial/by-id/usb-…. A missing port is retried, never fatal.',
+    ),
+  protocol: z
+    .enum(SERIAL_PROTOCOLS)
+    .describe('What speaks on the port: a Seeed 60 GHz radar or an RFLink receiver.'),
+  baudRate: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Default by protocol: seeed 115200, rflink 57600.'),
+  partialFrameTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(1000)
+    .describe('A partial frame older than this is dropped (counted as `timeout`).'),
+  reconnectInitialMs: z
+    .number()
+    .int()
+    .positive()
+    .default(500)
+    .describe('First wait before reopening a port that failed to open or disappeared; doubles each time.'),
+  reconnectMaxMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10_000)
+    .describe('Longest wait between reopen attempts.'),
 });
 export type SerialPortConfig = z.output<typeof serialPortConfigSchema>;
 
@@ -43,70 +66,106 @@ export const DEVICE_KINDS = ['mr60bha1', 'mr60fda1', 'ev1527_button', 'pt2262_bu
 export const DEVICE_ROLES = ['sos_button', 'cancel_button', 'bed_radar', 'fall_radar'] as const;
 
 export const deviceConfigSchema = z.object({
-  id: idSchema,
-  kind: z.enum(DEVICE_KINDS),
-  role: z.enum(DEVICE_ROLES),
-  room: z.string().max(64).optional(),
-  /** Id of the serial port the device is reached through. */
-  link: idSchema,
-  /** Radio address on an RFLink receiver: `PROTOCOL:id:switch`, e.g. `EV1527:0d3e4:01`. */
+  id: idSchema.describe('Name of the device in logs, readings and alarms.'),
+  kind: z.enum(DEVICE_KINDS).describe('Device model.'),
+  role: z.enum(DEVICE_ROLES).describe('What the device is for in this home; the rules act on roles.'),
+  room: z.string().max(64).optional().describe('Where it is, shown to the monitoring staff.'),
+  link: idSchema.describe('Id of the serial port the device is reached through.'),
   address: z
     .string()
     .regex(
       /^[A-Za-z0-9]+:[0-9a-fA-F]+:[0-9A-Za-z]*$/,
       'must look like PROTOCOL:id:switch, e.g. EV1527:0d3e4:01',
     )
-    .optional(),
+    .optional()
+    .describe('Radio address on an RFLink receiver: `PROTOCOL:id:switch`, e.g. `EV1527:0d3e4:01`.'),
 });
 export type DeviceConfig = z.output<typeof deviceConfigSchema>;
 
+const positiveMs = () => z.number().int().positive();
+
 export const gatewayConfigSchema = z
   .object({
-    gatewayId: gatewayIdSchema,
-    bedId: z.string().min(1).max(64),
-    /** The home's time zone; night windows and daily jobs follow it. */
-    timeZone: timeZoneSchema.default('Asia/Shanghai'),
-    /** Where the SQLite store (outbox, state) lives. */
-    dataDir: z.string().min(1).default('./var/gateway'),
-    cloud: z.object({
-      url: mqttUrlSchema.default('mqtt://127.0.0.1:1884'),
-      /** The gateway's secret, issued by `npm run cloud -- gateway add`. Never logged. */
-      secret: z.string().min(8, 'must be at least 8 characters'),
-      /** MQTT keepalive: the broker declares us gone after 1.5× this with no traffic. */
-      keepaliveS: z.number().int().min(5).max(600).default(30),
-      connectTimeoutMs: z.number().int().positive().default(10_000),
-      reconnectPeriodMs: z.number().int().positive().default(2_000),
-      heartbeatIntervalS: z.number().int().min(5).max(3600).default(30),
-      /** First retransmission of an alarm without a `stored` ack, then doubling up to the max. */
-      retransmitInitialMs: z.number().int().positive().default(3_000),
-      retransmitMaxMs: z.number().int().positive().default(60_000),
-    }),
+    gatewayId: gatewayIdSchema.describe("This gateway's id: its MQTT client id and user name at the cloud."),
+    bedId: z.string().min(1).max(64).describe('The family elderly-care bed this home is.'),
+    timeZone: timeZoneSchema
+      .default('Asia/Shanghai')
+      .describe("The home's time zone; night windows and daily jobs follow it."),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('./var/gateway')
+      .describe('Where the SQLite store (alarm outbox, state) lives.'),
+    cloud: z
+      .object({
+        url: mqttUrlSchema.default('mqtt://127.0.0.1:1884').describe("The cloud relay's MQTT broker."),
+        secret: z
+          .string()
+          .min(8, 'must be at least 8 characters')
+          .describe('The gateway’s secret, issued by `npm run cloud -- gateway add`. Never logged.'),
+        keepaliveS: z
+          .number()
+          .int()
+          .min(5)
+          .max(600)
+          .default(30)
+          .describe('MQTT keepalive: the broker declares the gateway gone after 1.5× this without traffic.'),
+        connectTimeoutMs: positiveMs().default(10_000).describe('Give up one connection attempt after this.'),
+        reconnectPeriodMs: positiveMs().default(2_000).describe('Wait between reconnection attempts.'),
+        heartbeatIntervalS: z
+          .number()
+          .int()
+          .min(5)
+          .max(3600)
+          .default(30)
+          .describe('How often the gateway tells the cloud it is alive.'),
+        retransmitInitialMs: positiveMs()
+          .default(3_000)
+          .describe(
+            'First retransmission of an alarm without a `stored` ack; doubles up to the max (±20 % jitter).',
+          ),
+        retransmitMaxMs: positiveMs().default(60_000).describe('Cap of the retransmission backoff.'),
+      })
+      .describe('Connection to the cloud relay.'),
     influx: z
       .object({
-        url: httpUrlSchema.default('http://127.0.0.1:8086'),
-        database: z.string().min(1).default('homebed'),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        /** Points per write request. */
-        batchSize: z.number().int().min(1).max(50_000).default(500),
-        /** Longest a point waits before it is written. */
-        flushIntervalMs: z.number().int().positive().default(1_000),
-        /** Points kept in memory while InfluxDB is unreachable; oldest dropped (and counted) beyond this. */
-        maxBufferedPoints: z.number().int().positive().default(100_000),
+        url: httpUrlSchema.default('http://127.0.0.1:8086').describe('InfluxDB 1.x HTTP API.'),
+        database: z
+          .string()
+          .min(1)
+          .default('homebed')
+          .describe('Database the readings go to (created if missing).'),
+        username: z.string().optional().describe('InfluxDB user, when authentication is on.'),
+        password: z.string().optional().describe('InfluxDB password. Never logged.'),
+        batchSize: z.number().int().min(1).max(50_000).default(500).describe('Points per write request.'),
+        flushIntervalMs: positiveMs()
+          .default(1_000)
+          .describe('Longest a reading waits before it is written.'),
+        maxBufferedPoints: positiveMs()
+          .default(100_000)
+          .describe(
+            'Readings kept in memory while InfluxDB is unreachable; the oldest are dropped (and counted) beyond this.',
+          ),
       })
-      .prefault({}),
-    serialPorts: z.array(serialPortConfigSchema).default([]),
-    devices: z.array(deviceConfigSchema).default([]),
+      .prefault({})
+      .describe('Where readings are written.'),
+    serialPorts: z.array(serialPortConfigSchema).default([]).describe('Serial ports to keep open.'),
+    devices: z.array(deviceConfigSchema).default([]).describe('The devices of this home (the registry).'),
     rules: z
       .object({
         sos: z
           .object({
-            /** Presses of one button closer together than this are one press (care-rules.md). */
-            repeatWindowMs: z.number().int().min(0).default(3_000),
+            repeatWindowMs: z
+              .number()
+              .int()
+              .min(0)
+              .default(3_000)
+              .describe('Presses of one button closer together than this are one call (care-rules.md).'),
           })
           .prefault({}),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Care rules and their settings.'),
     log: logConfigSchema,
   })
   .superRefine((cfg, ctx) => {

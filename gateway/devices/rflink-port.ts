@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
 import type { TypedEmitter } from '../../common/typed-emitter.js';
@@ -7,6 +7,7 @@ import type { SerialLink } from '../transports/serial-link.js';
 import { isButtonPress } from './definitions/rflink-button.js';
 import type { GatewayEvents } from './device-event.js';
 import type { DeviceRegistry } from './device-registry.js';
+import { PartialInputTimer } from './partial-input-timer.js';
 import {
   formatRflinkCommand,
   LineFramer,
@@ -25,7 +26,7 @@ const REPEAT_WINDOW_MS = 1_500;
  */
 export class RflinkPort {
   private readonly framer = new LineFramer();
-  private partialTimer: TimerHandle | null = null;
+  private readonly partialTimer: PartialInputTimer;
   private offs: (() => void)[] = [];
   private readonly lastPacket = new Map<string, { line: string; atMs: number }>();
   private readonly unpairedLogged = new Set<string>();
@@ -38,7 +39,12 @@ export class RflinkPort {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly counters: Counters,
-  ) {}
+  ) {
+    this.partialTimer = new PartialInputTimer(clock, portConfig.partialFrameTimeoutMs, () => {
+      if (this.framer.discardPartial())
+        counters.inc('lines_dropped', { link: portConfig.id, reason: 'timeout' });
+    });
+  }
 
   start(): void {
     this.offs.push(
@@ -48,8 +54,7 @@ export class RflinkPort {
   }
 
   stop(): void {
-    this.partialTimer?.cancel();
-    this.partialTimer = null;
+    this.partialTimer.stop();
     for (const off of this.offs) off();
     this.offs = [];
   }
@@ -57,13 +62,7 @@ export class RflinkPort {
   private onData(chunk: Uint8Array): void {
     const atMs = this.clock.now();
     const lines = this.framer.push(chunk);
-    // A line cut off mid-way (receiver reset, unplug) is dropped after a quiet spell, not glued to the next one.
-    this.partialTimer?.cancel();
-    this.partialTimer = this.clock.setTimeout(() => {
-      this.partialTimer = null;
-      if (this.framer.discardPartial())
-        this.counters.inc('lines_dropped', { link: this.portConfig.id, reason: 'timeout' });
-    }, this.portConfig.partialFrameTimeoutMs);
+    this.partialTimer.afterInput(this.framer.hasPartial());
     for (const line of lines) this.onLine(line, atMs);
   }
 

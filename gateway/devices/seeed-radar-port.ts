@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
 import type { TypedEmitter } from '../../common/typed-emitter.js';
@@ -7,6 +7,7 @@ import type { SerialLink } from '../transports/serial-link.js';
 import { seeedReportToReadings } from './definitions/seeed-radar.js';
 import type { GatewayEvents } from './device-event.js';
 import type { DeviceRegistry } from './device-registry.js';
+import { PartialInputTimer } from './partial-input-timer.js';
 import {
   decodeReport,
   encodeFrame,
@@ -22,7 +23,7 @@ import {
  */
 export class SeeedRadarPort {
   private readonly framer: SeeedFramer;
-  private partialTimer: TimerHandle | null = null;
+  private readonly partialTimer: PartialInputTimer;
   private offs: (() => void)[] = [];
   private readonly deviceId: string | null;
 
@@ -42,6 +43,9 @@ export class SeeedRadarPort {
       },
     });
     this.deviceId = registry.onLink(portConfig.id)[0]?.id ?? null;
+    this.partialTimer = new PartialInputTimer(clock, portConfig.partialFrameTimeoutMs, () =>
+      this.framer.discardPartial(),
+    );
   }
 
   start(): void {
@@ -55,8 +59,7 @@ export class SeeedRadarPort {
   }
 
   stop(): void {
-    this.partialTimer?.cancel();
-    this.partialTimer = null;
+    this.partialTimer.stop();
     for (const off of this.offs) off();
     this.offs = [];
   }
@@ -64,11 +67,7 @@ export class SeeedRadarPort {
   private onData(chunk: Uint8Array): void {
     const atMs = this.clock.now();
     const frames = this.framer.push(chunk);
-    // A frame cut off mid-way (module reset, unplug) is dropped after a quiet spell, not glued to the next one.
-    this.partialTimer?.cancel();
-    this.partialTimer = this.framer.hasPartial()
-      ? this.clock.setTimeout(() => this.framer.discardPartial(), this.portConfig.partialFrameTimeoutMs)
-      : null;
+    this.partialTimer.afterInput(this.framer.hasPartial());
     for (const frame of frames) {
       this.counters.inc('frames_decoded', { link: this.portConfig.id });
       const report = decodeReport(frame);
