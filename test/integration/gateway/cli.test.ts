@@ -28,13 +28,19 @@ describe('program CLIs', () => {
     const result = await cli('gateway', ['run', '--config', file]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`invalid configuration in ${file}:`);
-    expect(result.stderr).toContain('bedId: Invalid input: expected string, received undefined (got nothing)');
+    expect(result.stderr).toContain(
+      'bedId: Invalid input: expected string, received undefined (got nothing)',
+    );
     expect(result.stderr).toContain('cloud.secret: must be at least 8 characters (got [redacted])');
     expect(result.stderr).toContain('influx.batchSize: Too small: expected number to be >=1 (got 0)');
   });
 
   it('the gateway config check hides the secret', async () => {
-    const result = await cli('gateway', ['check-config', '--config', join(REPO_ROOT, 'config/demo/gateway.yaml')]);
+    const result = await cli('gateway', [
+      'check-config',
+      '--config',
+      join(REPO_ROOT, 'config/demo/gateway.yaml'),
+    ]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).cloud.secret).toBe('[redacted]');
     expect(result.stdout).not.toContain('demo-secret-not-for-production');
