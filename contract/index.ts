@@ -1,3 +1,4 @@
 export * from './alarm-vocabulary.js';
+export * from './native-device.js';
 export * from './payloads.js';
 export * from './topics.js';

@@ -62,8 +62,23 @@ export const deviceHealthSchema = z.object({
   /** ISO time of the last message from the device, absent if never heard. */
   lastSeenAt: isoTime.optional(),
   online: z.boolean(),
+  battery: z.number().min(0).max(100).optional(),
+  batteryLow: z.boolean().optional(),
+  model: z.string().max(64).optional(),
+  firmware: z.string().max(64).optional(),
 });
 export type DeviceHealth = z.infer<typeof deviceHealthSchema>;
+
+/** A transmitter the gateway hears that this home has not configured. */
+export const unpairedDeviceSchema = z.object({
+  transport: z.string().min(1).max(32),
+  address: z.string().min(1).max(128),
+  firstSeenAt: isoTime,
+  lastSeenAt: isoTime,
+  count: z.number().int().positive(),
+  detail: z.string().max(200).optional(),
+});
+export type UnpairedDevice = z.infer<typeof unpairedDeviceSchema>;
 
 export const heartbeatMessageSchema = z.object({
   v: z.literal(CONTRACT_VERSION),
@@ -76,6 +91,8 @@ export const heartbeatMessageSchema = z.object({
   /** Telemetry points waiting to be written to InfluxDB. */
   spoolDepth: z.number().int().nonnegative(),
   devices: z.array(deviceHealthSchema).max(500),
+  /** Heard but not configured: shown to the installer, never silently dropped. */
+  unpaired: z.array(unpairedDeviceSchema).max(50).default([]),
   /** Serial links by id: `open` or `closed`. */
   links: z.record(z.string(), z.enum(['open', 'closed'])).default({}),
   software: z.string().max(100).optional(),

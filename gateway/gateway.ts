@@ -1,4 +1,4 @@
-import type { Clock } from '../common/clock.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
 import { Counters } from '../common/counters.js';
 import type { Logger } from '../common/logger.js';
 import type { SqliteDatabase } from '../common/sqlite.js';
@@ -6,14 +6,21 @@ import { TypedEmitter } from '../common/typed-emitter.js';
 import { CONTRACT_VERSION } from '../contract/index.js';
 import { DEFAULT_BAUD_RATE, type GatewayConfig } from './config/schema.js';
 import type { GatewayEvents } from './devices/device-event.js';
+import { DEVICE_KINDS } from './devices/device-kinds.js';
 import { DeviceRegistry } from './devices/device-registry.js';
+import { NativeDevices } from './devices/native-devices.js';
 import { RflinkPort } from './devices/rflink-port.js';
 import { SeeedRadarPort } from './devices/seeed-radar-port.js';
+import { Zigbee2mqttBridge } from './devices/zigbee2mqtt-bridge.js';
+import { AlarmBook } from './rules/alarm-book.js';
 import { SosRule } from './rules/sos-rule.js';
 import { openGatewayDb } from './store/gateway-db.js';
+import { DeviceSupervisor } from './supervision/device-supervisor.js';
+import { LinkSupervisor } from './supervision/link-supervisor.js';
 import { Influx1Sink } from './telemetry/influx1-sink.js';
 import { TelemetryBatcher } from './telemetry/telemetry-batcher.js';
 import type { TelemetrySink } from './telemetry/telemetry-sink.js';
+import { LocalBroker } from './transports/local-broker.js';
 import { SerialLink } from './transports/serial-link.js';
 import { AlarmOutbox } from './uplink/alarm-outbox.js';
 import { AlarmSender } from './uplink/alarm-sender.js';
@@ -21,6 +28,9 @@ import { CloudLink } from './uplink/cloud-link.js';
 import { HeartbeatPublisher } from './uplink/heartbeat.js';
 
 export const GATEWAY_SOFTWARE = 'homebed-gateway/0.1.0';
+
+/** Retry delay when the local broker's port cannot be bound (another broker, a stale process). */
+const LOCAL_BROKER_RETRY_MS = 10_000;
 
 export interface GatewayDependencies {
   config: GatewayConfig;
@@ -30,9 +40,15 @@ export interface GatewayDependencies {
   telemetrySink?: TelemetrySink;
 }
 
+interface Service {
+  start(): void;
+  stop(): void | Promise<void>;
+}
+
 /**
- * The composition root of one home's gateway: serial links → device ports →
- * bus → (telemetry batcher, care rules) → alarm outbox → cloud link.
+ * The composition root of one home's gateway:
+ * transports (serial links, local MQTT broker) → devices (ports, bridges,
+ * definitions) → bus → telemetry, rules, supervision → alarm outbox → cloud.
  * The constructor only wires; `start()` opens things; `stop()` releases
  * every timer, port, socket and file handle.
  */
@@ -42,20 +58,27 @@ export class Gateway {
   readonly registry: DeviceRegistry;
   private db: SqliteDatabase | null = null;
   private outbox: AlarmOutbox | null = null;
-  private readonly links: SerialLink[] = [];
-  private readonly ports: (SeeedRadarPort | RflinkPort)[] = [];
+  private book: AlarmBook | null = null;
+  private readonly links = new Map<string, SerialLink>();
   private readonly cloud: CloudLink;
   private readonly telemetry: TelemetryBatcher;
-  private sender: AlarmSender | null = null;
-  private heartbeat: HeartbeatPublisher | null = null;
-  private sos: SosRule | null = null;
+  private localBroker: LocalBroker | null = null;
+  private localBrokerRetry: TimerHandle | null = null;
+  private zigbee: Zigbee2mqttBridge | null = null;
+  private services: Service[] = [];
   private offs: (() => void)[] = [];
   private startedAtMs = 0;
+  private stopped = false;
 
   constructor(private readonly deps: GatewayDependencies) {
     const { config, clock, logger } = deps;
     this.bus = new TypedEmitter((event, err) => logger.error({ err, event }, 'gateway listener failed'));
-    this.registry = new DeviceRegistry(config.devices, clock);
+    this.registry = new DeviceRegistry(
+      config.devices,
+      clock,
+      logger.child({ component: 'devices' }),
+      this.counters,
+    );
     this.cloud = new CloudLink(
       {
         url: config.cloud.url,
@@ -90,13 +113,14 @@ export class Gateway {
     );
   }
 
-  start(): void {
+  async start(): Promise<void> {
     const { config, clock, logger } = this.deps;
     this.startedAtMs = clock.now();
     this.db = openGatewayDb(config.dataDir);
-    this.outbox = new AlarmOutbox(this.db, { gatewayId: config.gatewayId, bedId: config.bedId });
-    this.sender = new AlarmSender(
-      this.outbox,
+    const outbox = new AlarmOutbox(this.db, { gatewayId: config.gatewayId, bedId: config.bedId });
+    this.outbox = outbox;
+    const sender = new AlarmSender(
+      outbox,
       this.cloud,
       clock,
       logger.child({ component: 'alarms' }),
@@ -106,33 +130,11 @@ export class Gateway {
         retransmitMaxMs: config.cloud.retransmitMaxMs,
       },
     );
-    this.heartbeat = new HeartbeatPublisher(
-      this.cloud,
-      clock,
-      logger.child({ component: 'heartbeat' }),
-      config.cloud.heartbeatIntervalS,
-      (intervalS) => ({
-        v: CONTRACT_VERSION,
-        gatewayId: config.gatewayId,
-        at: new Date(clock.now()).toISOString(),
-        uptimeS: Math.round((clock.now() - this.startedAtMs) / 1000),
-        intervalS,
-        outboxDepth: this.outbox?.depth() ?? 0,
-        spoolDepth: this.telemetry.depth,
-        devices: this.registry.health(),
-        links: this.linkStates(),
-        software: GATEWAY_SOFTWARE,
-      }),
-    );
-    this.sos = new SosRule(
-      this.bus,
-      this.registry,
-      (draft) => this.sender?.raise(draft),
-      logger.child({ component: 'rules', rule: 'sos' }),
-      config.rules.sos,
-    );
+    const book = new AlarmBook(this.db, (draft) => sender.raise(draft));
+    this.book = book;
+    const child = (component: string, extra: Record<string, string> = {}) =>
+      logger.child({ component, ...extra });
 
-    this.offs.push(this.bus.on('reading', (reading) => this.telemetry.add(reading)));
     for (const portConfig of config.serialPorts) {
       const link = new SerialLink(
         {
@@ -143,40 +145,139 @@ export class Gateway {
           reconnectMaxMs: portConfig.reconnectMaxMs,
         },
         clock,
-        logger.child({ component: 'serial', link: portConfig.id }),
+        child('serial', { link: portConfig.id }),
       );
-      const portLogger = logger.child({ component: 'devices', link: portConfig.id });
+      this.links.set(portConfig.id, link);
       const Port = portConfig.protocol === 'seeed' ? SeeedRadarPort : RflinkPort;
-      this.ports.push(new Port(portConfig, link, this.registry, this.bus, clock, portLogger, this.counters));
-      this.links.push(link);
+      this.services.push(
+        new Port(
+          portConfig,
+          link,
+          this.registry,
+          this.bus,
+          clock,
+          child('devices', { link: portConfig.id }),
+          this.counters,
+        ),
+      );
     }
 
-    this.sos.start();
-    this.telemetry.start();
-    this.sender.start();
-    this.heartbeat.start();
-    for (const port of this.ports) port.start();
-    for (const link of this.links) link.start();
+    this.services.push(
+      new SosRule(
+        this.bus,
+        this.registry,
+        (draft) => sender.raise(draft),
+        child('rules', { rule: 'sos' }),
+        config.rules.sos,
+      ),
+      new DeviceSupervisor(this.registry, this.bus, book, clock, child('supervision'), {
+        checkIntervalMs: config.supervision.checkIntervalS * 1000,
+        healthIntervalMs: config.supervision.healthIntervalS * 1000,
+        batteryLowPercent: config.supervision.batteryLowPercent,
+        batteryAlarmMinIntervalMs: config.supervision.batteryAlarmMinIntervalH * 3600_000,
+      }),
+      new LinkSupervisor(this.links, book, this.bus, clock, child('supervision'), this.counters, {
+        lostAfterMs: config.supervision.linkLostAfterMs,
+        healthIntervalMs: config.supervision.healthIntervalS * 1000,
+      }),
+      this.telemetry,
+      sender,
+      new HeartbeatPublisher(
+        this.cloud,
+        clock,
+        child('heartbeat'),
+        config.cloud.heartbeatIntervalS,
+        (intervalS) => ({
+          v: CONTRACT_VERSION,
+          gatewayId: config.gatewayId,
+          at: new Date(clock.now()).toISOString(),
+          uptimeS: Math.round((clock.now() - this.startedAtMs) / 1000),
+          intervalS,
+          outboxDepth: outbox.depth(),
+          spoolDepth: this.telemetry.depth,
+          devices: this.registry.health(),
+          unpaired: this.registry.unpairedDevices(),
+          links: this.linkStates(),
+          software: GATEWAY_SOFTWARE,
+        }),
+      ),
+    );
+
+    const mqttDevices = config.devices.some((d) =>
+      ['zigbee2mqtt', 'native'].includes(DEVICE_KINDS[d.kind].transport),
+    );
+    if (config.localBroker.enabled ?? mqttDevices) {
+      const broker = new LocalBroker(
+        {
+          host: config.localBroker.host,
+          port: config.localBroker.port,
+          ...(config.localBroker.username ? { username: config.localBroker.username } : {}),
+          ...(config.localBroker.password ? { password: config.localBroker.password } : {}),
+        },
+        child('local-mqtt'),
+        this.counters,
+      );
+      this.localBroker = broker;
+      this.zigbee = new Zigbee2mqttBridge(
+        config.zigbee2mqtt.baseTopic,
+        broker,
+        this.registry,
+        this.bus,
+        clock,
+        child('zigbee2mqtt'),
+        this.counters,
+      );
+      this.services.push(
+        this.zigbee,
+        new NativeDevices(broker, this.registry, this.bus, clock, child('native'), this.counters),
+      );
+    }
+
+    this.offs.push(this.bus.on('reading', (reading) => this.telemetry.add(reading)));
+    for (const service of this.services) service.start();
+    for (const link of this.links.values()) link.start();
+    await this.startLocalBroker();
     this.cloud.start();
     logger.info(
       {
         gatewayId: config.gatewayId,
         bedId: config.bedId,
         devices: config.devices.length,
-        links: this.links.length,
+        links: this.links.size,
       },
       'gateway started',
     );
   }
 
+  /** The local broker failing to bind must not stop the serial side (an SOS button still works): retry. */
+  private async startLocalBroker(): Promise<void> {
+    const broker = this.localBroker;
+    if (!broker || this.stopped) return;
+    try {
+      await broker.start();
+    } catch (err) {
+      this.counters.inc('local_mqtt_start_failures');
+      this.deps.logger.error(
+        { err: (err as Error).message, port: this.deps.config.localBroker.port },
+        'local MQTT broker cannot start; zigbee and native devices are unreachable until it does (retrying)',
+      );
+      this.localBrokerRetry = this.deps.clock.setTimeout(
+        () => void this.startLocalBroker(),
+        LOCAL_BROKER_RETRY_MS,
+      );
+    }
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const off of this.offs) off();
     this.offs = [];
-    this.sos?.stop();
-    this.heartbeat?.stop();
-    this.sender?.stop();
-    for (const port of this.ports) port.stop();
-    await Promise.all(this.links.map((l) => l.stop()));
+    this.localBrokerRetry?.cancel();
+    for (const service of [...this.services].reverse()) {
+      if (service !== this.telemetry) await service.stop();
+    }
+    await Promise.all([...this.links.values()].map((l) => l.stop()));
+    await this.localBroker?.stop();
     await this.telemetry.stop();
     await this.cloud.stop();
     this.bus.removeAll();
@@ -185,14 +286,26 @@ export class Gateway {
     this.deps.logger.info('gateway stopped');
   }
 
-  /** Delivery state, for the status command and tests. */
   outboxDepth(): number {
     return this.outbox?.depth() ?? 0;
   }
 
+  /** Condition alarms active now (keys such as `device_offline:bed-radar`). */
+  activeAlarms(): string[] {
+    return this.book?.activeKeys() ?? [];
+  }
+
   /** Serial link states by port id. */
   linkStates(): Record<string, 'open' | 'closed'> {
-    return Object.fromEntries(this.links.map((l, i) => [this.deps.config.serialPorts[i]!.id, l.state]));
+    return Object.fromEntries([...this.links].map(([id, l]) => [id, l.state]));
+  }
+
+  get localBrokerPort(): number {
+    return this.localBroker?.port ?? 0;
+  }
+
+  get zigbeeBridge(): Zigbee2mqttBridge | null {
+    return this.zigbee;
   }
 
   get cloudConnected(): boolean {

@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { closeAedes, listenAedes } from '../../common/aedes-server.js';
 import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
 import { CLOUD_TO_GATEWAY, gatewayTopic, isGatewayToCloud, parseGatewayTopic } from '../../contract/index.js';
@@ -122,17 +123,9 @@ export class GatewayBroker {
       this.logger.info({ gatewayId: client.id }, 'gateway disconnected'),
     );
     this.broker = broker;
-    const server = createServer(broker.handle);
+    const { server, port } = await listenAedes(broker, this.options.host, this.options.port);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
+    this.boundPort = port;
     this.logger.info({ host: this.options.host, port: this.boundPort }, 'gateway MQTT broker listening');
   }
 
@@ -153,9 +146,6 @@ export class GatewayBroker {
     const server = this.server;
     this.broker = null;
     this.server = null;
-    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
-    if (server) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await closeAedes(broker, server);
   }
 }

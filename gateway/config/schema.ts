@@ -4,8 +4,11 @@ import {
   httpUrlSchema,
   logConfigSchema,
   mqttUrlSchema,
+  portSchema,
   timeZoneSchema,
 } from '../../common/config/shared-schemas.js';
+import { DEVICE_ID_PATTERN } from '../../contract/native-device.js';
+import { DEVICE_KIND_NAMES, DEVICE_KINDS, DEVICE_ROLES } from '../devices/device-kinds.js';
 
 /**
  * The gateway's configuration: one schema, the defaults in it, the type
@@ -23,6 +26,8 @@ export const DEFAULT_BAUD_RATE: Record<(typeof SERIAL_PROTOCOLS)[number], number
   seeed: 115200,
   rflink: 57600,
 };
+
+const RFLINK_ADDRESS = /^[A-Za-z0-9]+:[0-9a-fA-F]+:[0-9A-Za-z]*$/;
 
 export const serialPortConfigSchema = z.object({
   id: idSchema.describe('Name of this port, referenced by `devices[].link`.'),
@@ -62,23 +67,32 @@ export const serialPortConfigSchema = z.object({
 });
 export type SerialPortConfig = z.output<typeof serialPortConfigSchema>;
 
-export const DEVICE_KINDS = ['mr60bha1', 'mr60fda1', 'ev1527_button', 'pt2262_button'] as const;
-export const DEVICE_ROLES = ['sos_button', 'cancel_button', 'bed_radar', 'fall_radar'] as const;
-
 export const deviceConfigSchema = z.object({
   id: idSchema.describe('Name of the device in logs, readings and alarms.'),
-  kind: z.enum(DEVICE_KINDS).describe('Device model.'),
-  role: z.enum(DEVICE_ROLES).describe('What the device is for in this home; the rules act on roles.'),
+  kind: z.enum(DEVICE_KIND_NAMES).describe('Device kind; it decides the transport (see docs/devices.md).'),
+  role: z.enum(DEVICE_ROLES).describe('What the device is for in this home; the care rules act on roles.'),
   room: z.string().max(64).optional().describe('Where it is, shown to the monitoring staff.'),
-  link: idSchema.describe('Id of the serial port the device is reached through.'),
+  link: idSchema
+    .optional()
+    .describe(
+      'Serial port the device is reached through (radars: their own port; rf_* kinds: the RFLink port).',
+    ),
   address: z
     .string()
-    .regex(
-      /^[A-Za-z0-9]+:[0-9a-fA-F]+:[0-9A-Za-z]*$/,
-      'must look like PROTOCOL:id:switch, e.g. EV1527:0d3e4:01',
-    )
+    .min(1)
+    .max(128)
     .optional()
-    .describe('Radio address on an RFLink receiver: `PROTOCOL:id:switch`, e.g. `EV1527:0d3e4:01`.'),
+    .describe(
+      'rf_* kinds: `PROTOCOL:id:switch` as RFLink prints it, e.g. `EV1527:0d3e4:01`; zigbee: the zigbee2mqtt friendly name; native: the id it publishes under (default: `id`).',
+    ),
+  offlineAfterS: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      'Silence after which the device is offline; default by kind (radars 90 s, radio and native 25 h).',
+    ),
 });
 export type DeviceConfig = z.output<typeof deviceConfigSchema>;
 
@@ -151,6 +165,66 @@ export const gatewayConfigSchema = z
       .describe('Where readings are written.'),
     serialPorts: z.array(serialPortConfigSchema).default([]).describe('Serial ports to keep open.'),
     devices: z.array(deviceConfigSchema).default([]).describe('The devices of this home (the registry).'),
+    localBroker: z
+      .object({
+        enabled: z
+          .boolean()
+          .optional()
+          .describe('Run the broker; default: only when zigbee or native devices are configured.'),
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe(
+            'Interface to listen on: 127.0.0.1 when zigbee2mqtt runs on the gateway, the LAN address for Wi-Fi devices.',
+          ),
+        port: portSchema.default(1883).describe("MQTT port (zigbee2mqtt's default is 1883)."),
+        username: z.string().min(1).optional().describe('Require this user name from every client.'),
+        password: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Require this password from every client. Never logged.'),
+      })
+      .prefault({})
+      .describe("The gateway's own MQTT broker for zigbee2mqtt and native devices."),
+    zigbee2mqtt: z
+      .object({
+        baseTopic: z.string().min(1).default('zigbee2mqtt').describe("zigbee2mqtt's `mqtt.base_topic`."),
+      })
+      .prefault({})
+      .describe('Reading zigbee2mqtt through the local broker.'),
+    supervision: z
+      .object({
+        checkIntervalS: z
+          .number()
+          .int()
+          .positive()
+          .default(5)
+          .describe('How often reporting times are checked.'),
+        healthIntervalS: z
+          .number()
+          .int()
+          .positive()
+          .default(60)
+          .describe('How often device and link health are written to InfluxDB.'),
+        linkLostAfterMs: positiveMs()
+          .default(5_000)
+          .describe('A serial port closed this long raises `serial_link_lost` (care-rules.md: 5 s).'),
+        batteryLowPercent: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(20)
+          .describe('A reported battery level at or below this is low.'),
+        batteryAlarmMinIntervalH: z
+          .number()
+          .positive()
+          .default(24)
+          .describe('`device_battery_low` at most once per device in this many hours.'),
+      })
+      .prefault({})
+      .describe('Device and link supervision.'),
     rules: z
       .object({
         sos: z
@@ -175,43 +249,42 @@ export const gatewayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['serialPorts', i, 'id'], message: 'duplicate id' });
       portIds.set(p.id, p);
     });
+    if ((cfg.localBroker.username === undefined) !== (cfg.localBroker.password === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['localBroker', 'password'],
+        message: 'set both username and password, or neither',
+      });
+    }
     const deviceIds = new Set<string>();
     const addresses = new Set<string>();
     cfg.devices.forEach((d, i) => {
-      if (deviceIds.has(d.id))
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: 'duplicate id' });
+      const issue = (key: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: ['devices', i, key], message });
+      if (deviceIds.has(d.id)) issue('id', 'duplicate id');
       deviceIds.add(d.id);
-      const port = portIds.get(d.link);
-      if (!port) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['devices', i, 'link'],
-          message: 'no serial port with this id',
-        });
-        return;
+      const info = DEVICE_KINDS[d.kind];
+      if (info.transport === 'serial' || info.transport === 'rflink') {
+        const port = d.link ? portIds.get(d.link) : undefined;
+        const wanted = info.transport === 'serial' ? info.protocol : 'rflink';
+        if (!d.link) issue('link', `a ${d.kind} needs a serial port (link)`);
+        else if (!port) issue('link', 'no serial port with this id');
+        else if (port.protocol !== wanted)
+          issue('link', `a ${d.kind} needs a ${wanted} port, not ${port.protocol}`);
       }
-      const radio = d.kind === 'ev1527_button' || d.kind === 'pt2262_button';
-      if (radio && port.protocol !== 'rflink') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['devices', i, 'link'],
-          message: 'radio buttons need an rflink port',
-        });
+      if (info.transport === 'rflink') {
+        if (!d.address) issue('address', 'radio devices need an address');
+        else if (!RFLINK_ADDRESS.test(d.address))
+          issue('address', 'must look like PROTOCOL:id:switch, e.g. EV1527:0d3e4:01');
       }
-      if (!radio && port.protocol !== 'seeed') {
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'link'], message: 'radars need a seeed port' });
+      if (d.kind === 'zigbee' && !d.address)
+        issue('address', 'zigbee devices need their zigbee2mqtt friendly name');
+      if (d.kind === 'native' && d.address && !DEVICE_ID_PATTERN.test(d.address)) {
+        issue('address', 'must be lower-case letters, digits, "_" or "-"');
       }
-      if (radio && !d.address) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['devices', i, 'address'],
-          message: 'radio devices need an address',
-        });
-      }
-      if (d.address) {
-        const key = d.address.toLowerCase();
-        if (addresses.has(key))
-          ctx.addIssue({ code: 'custom', path: ['devices', i, 'address'], message: 'duplicate address' });
+      const key = `${info.transport}:${(d.address ?? (info.transport === 'native' ? d.id : '')).toLowerCase()}`;
+      if (d.address || info.transport === 'native') {
+        if (addresses.has(key)) issue('address', 'duplicate address');
         addresses.add(key);
       }
     });

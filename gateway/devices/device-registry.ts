@@ -1,45 +1,80 @@
 import type { Clock } from '../../common/clock.js';
-import type { DeviceHealth } from '../../contract/index.js';
+import type { Counters } from '../../common/counters.js';
+import type { Logger } from '../../common/logger.js';
+import type { DeviceHealth, UnpairedDevice } from '../../contract/index.js';
 import type { DeviceConfig } from '../config/schema.js';
+import { DEVICE_KINDS, type Transport } from './device-kinds.js';
 
 interface DeviceState {
   config: DeviceConfig;
+  transport: Transport;
   lastSeenAtMs: number | null;
+  /** Availability as the transport states it (zigbee2mqtt, native); null = not stated. */
+  available: boolean | null;
+  battery?: number;
+  batteryLow?: boolean;
   model?: string;
   firmware?: string;
 }
 
-/** Radars report every few seconds; one quiet for this long is offline (care-rules.md). */
-const RADAR_OFFLINE_MS = 90_000;
-/** Radio buttons only transmit when pressed; the 25 h supervision tier applies. */
-const RADIO_OFFLINE_MS = 25 * 3600_000;
+interface UnpairedState {
+  transport: Transport;
+  address: string;
+  firstSeenAtMs: number;
+  lastSeenAtMs: number;
+  count: number;
+  detail?: string;
+}
+
+/** At most this many unpaired transmitters are remembered (a neighbour's weather station must not grow memory). */
+const MAX_UNPAIRED = 50;
 
 /**
  * The configured devices of this home and what the gateway knows of each:
- * who is at which address, when each was last heard, what it says it is.
+ * who is at which address, when each was last heard, what it says it is,
+ * its battery; and the transmitters heard that nobody configured.
  */
 export class DeviceRegistry {
   private readonly byId = new Map<string, DeviceState>();
   private readonly byAddress = new Map<string, DeviceState>();
+  private readonly unpaired = new Map<string, UnpairedState>();
+  private readonly startedAtMs: number;
 
   constructor(
     devices: readonly DeviceConfig[],
     private readonly clock: Clock,
+    private readonly logger?: Logger,
+    private readonly counters?: Counters,
   ) {
+    this.startedAtMs = clock.now();
     for (const config of devices) {
-      const state: DeviceState = { config, lastSeenAtMs: null };
+      const transport = DEVICE_KINDS[config.kind].transport;
+      const state: DeviceState = { config, transport, lastSeenAtMs: null, available: null };
       this.byId.set(config.id, state);
-      if (config.address) this.byAddress.set(config.address.toLowerCase(), state);
+      const address = config.address ?? (transport === 'native' ? config.id : undefined);
+      if (address) this.byAddress.set(DeviceRegistry.addressKey(transport, address), state);
     }
+  }
+
+  private static addressKey(transport: Transport, address: string): string {
+    return `${transport}:${address.toLowerCase()}`;
   }
 
   get(id: string): DeviceConfig | undefined {
     return this.byId.get(id)?.config;
   }
 
-  /** The device configured at a radio address (`EV1527:0d3e4:01`), if any. */
-  findByAddress(address: string): DeviceConfig | undefined {
-    return this.byAddress.get(address.toLowerCase())?.config;
+  all(): DeviceConfig[] {
+    return [...this.byId.values()].map((s) => s.config);
+  }
+
+  transportOf(id: string): Transport | undefined {
+    return this.byId.get(id)?.transport;
+  }
+
+  /** The device configured at an address of a transport (`rflink` + `EV1527:0d3e4:01`, `zigbee2mqtt` + friendly name). */
+  findByAddress(transport: Transport, address: string): DeviceConfig | undefined {
+    return this.byAddress.get(DeviceRegistry.addressKey(transport, address))?.config;
   }
 
   /** Devices reached through one serial port. */
@@ -52,6 +87,18 @@ export class DeviceRegistry {
     if (state) state.lastSeenAtMs = atMs;
   }
 
+  setAvailability(id: string, available: boolean): void {
+    const state = this.byId.get(id);
+    if (state) state.available = available;
+  }
+
+  setBattery(id: string, battery: { percent?: number; low?: boolean }): void {
+    const state = this.byId.get(id);
+    if (!state) return;
+    if (battery.percent !== undefined) state.battery = battery.percent;
+    if (battery.low !== undefined) state.batteryLow = battery.low;
+  }
+
   setIdentity(id: string, identity: { model?: string; firmware?: string }): void {
     const state = this.byId.get(id);
     if (!state) return;
@@ -59,17 +106,79 @@ export class DeviceRegistry {
     if (identity.firmware) state.firmware = identity.firmware;
   }
 
+  /**
+   * A transmitter this home has not configured: logged once, counted every
+   * time, listed in the heartbeat — never silently dropped.
+   */
+  reportUnpaired(transport: Transport, address: string, detail?: string): void {
+    const key = DeviceRegistry.addressKey(transport, address);
+    const now = this.clock.now();
+    this.counters?.inc('devices_unpaired_seen', { transport });
+    const known = this.unpaired.get(key);
+    if (known) {
+      known.lastSeenAtMs = now;
+      known.count++;
+      return;
+    }
+    if (this.unpaired.size >= MAX_UNPAIRED) {
+      const oldest = [...this.unpaired.entries()].sort((a, b) => a[1].lastSeenAtMs - b[1].lastSeenAtMs)[0];
+      if (oldest) this.unpaired.delete(oldest[0]);
+    }
+    this.unpaired.set(key, {
+      transport,
+      address,
+      firstSeenAtMs: now,
+      lastSeenAtMs: now,
+      count: 1,
+      ...(detail ? { detail: detail.slice(0, 200) } : {}),
+    });
+    this.logger?.warn(
+      { transport, address, detail },
+      'device seen but not paired (not in the configuration)',
+    );
+  }
+
+  unpairedDevices(): UnpairedDevice[] {
+    return [...this.unpaired.values()].map((u) => ({
+      transport: u.transport,
+      address: u.address,
+      firstSeenAt: new Date(u.firstSeenAtMs).toISOString(),
+      lastSeenAt: new Date(u.lastSeenAtMs).toISOString(),
+      count: u.count,
+      ...(u.detail ? { detail: u.detail } : {}),
+    }));
+  }
+
+  /** Silence limit of a device in ms; null when only its transport's availability counts. */
+  offlineAfterMs(id: string): number | null {
+    const state = this.byId.get(id);
+    if (!state) return null;
+    const seconds = state.config.offlineAfterS ?? DEVICE_KINDS[state.config.kind].offlineAfterS;
+    return seconds === null ? null : seconds * 1000;
+  }
+
+  /** Whether a device is online now: its transport says so, or it was heard within its reporting time. */
+  isOnline(id: string, now: number = this.clock.now()): boolean {
+    const state = this.byId.get(id);
+    if (!state) return false;
+    if (state.available === false) return false;
+    const limit = this.offlineAfterMs(id);
+    if (limit === null) return state.available === true || state.lastSeenAtMs !== null;
+    // A device never heard gets its reporting time from the gateway's start, not from the epoch.
+    return now - (state.lastSeenAtMs ?? this.startedAtMs) <= limit;
+  }
+
   health(): DeviceHealth[] {
     const now = this.clock.now();
-    return [...this.byId.values()].map((s) => {
-      const radio = s.config.kind === 'ev1527_button' || s.config.kind === 'pt2262_button';
-      const limit = radio ? RADIO_OFFLINE_MS : RADAR_OFFLINE_MS;
-      return {
-        id: s.config.id,
-        kind: s.config.kind,
-        ...(s.lastSeenAtMs !== null ? { lastSeenAt: new Date(s.lastSeenAtMs).toISOString() } : {}),
-        online: s.lastSeenAtMs !== null && now - s.lastSeenAtMs <= limit,
-      };
-    });
+    return [...this.byId.values()].map((s) => ({
+      id: s.config.id,
+      kind: s.config.kind,
+      ...(s.lastSeenAtMs !== null ? { lastSeenAt: new Date(s.lastSeenAtMs).toISOString() } : {}),
+      online: this.isOnline(s.config.id, now),
+      ...(s.battery !== undefined ? { battery: s.battery } : {}),
+      ...(s.batteryLow !== undefined ? { batteryLow: s.batteryLow } : {}),
+      ...(s.model ? { model: s.model } : {}),
+      ...(s.firmware ? { firmware: s.firmware } : {}),
+    }));
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import type { TypedEmitter } from '../../common/typed-emitter.js';
 import type { SerialPortConfig } from '../config/schema.js';
 import type { SerialLink } from '../transports/serial-link.js';
-import { isButtonPress } from './definitions/rflink-button.js';
+import { rflinkPacketToInputs } from './definitions/rflink-devices.js';
 import type { GatewayEvents } from './device-event.js';
 import type { DeviceRegistry } from './device-registry.js';
 import { PartialInputTimer } from './partial-input-timer.js';
@@ -29,7 +29,6 @@ export class RflinkPort {
   private readonly partialTimer: PartialInputTimer;
   private offs: (() => void)[] = [];
   private readonly lastPacket = new Map<string, { line: string; atMs: number }>();
-  private readonly unpairedLogged = new Set<string>();
 
   constructor(
     private readonly portConfig: SerialPortConfig,
@@ -103,13 +102,9 @@ export class RflinkPort {
     }
     const key = rflinkDeviceKey(message);
     if (!key) return;
-    const device = this.registry.findByAddress(key);
+    const device = this.registry.findByAddress('rflink', key);
     if (!device) {
-      this.counters.inc('devices_unpaired_seen', { link: this.portConfig.id });
-      if (!this.unpairedLogged.has(key)) {
-        this.unpairedLogged.add(key);
-        this.logger.warn({ link: this.portConfig.id, address: key, line }, 'device seen but not paired');
-      }
+      this.registry.reportUnpaired('rflink', key, line);
       return;
     }
     this.registry.markSeen(device.id, atMs);
@@ -120,8 +115,8 @@ export class RflinkPort {
       this.counters.inc('rflink_repeats_collapsed', { link: this.portConfig.id });
       return;
     }
-    if (isButtonPress(message)) {
-      this.bus.emit('deviceEvent', { deviceId: device.id, kind: 'button_press', atMs, raw: line });
-    }
+    const { readings, events } = rflinkPacketToInputs(device, message, atMs, line);
+    for (const reading of readings) this.bus.emit('reading', reading);
+    for (const event of events) this.bus.emit('deviceEvent', event);
   }
 }

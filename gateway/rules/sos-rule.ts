@@ -10,9 +10,10 @@ export interface SosRuleOptions {
 }
 
 /**
- * SOS: any press of a configured emergency button raises a critical
- * `sos_button` alarm at once. Presses within the repeat window are the same
- * call for help, not new alarms.
+ * SOS: a press of a device whose role is `sos_button`, or an explicit
+ * emergency from any device (zigbee `action: emergency`, a native `sos`
+ * event), raises a critical `sos_button` alarm at once. Presses within the
+ * repeat window are the same call for help, not new alarms.
  */
 export class SosRule {
   private readonly lastPressAtMs = new Map<string, number>();
@@ -28,9 +29,10 @@ export class SosRule {
 
   start(): void {
     this.off = this.bus.on('deviceEvent', (event) => {
-      if (event.kind !== 'button_press') return;
       const device = this.registry.get(event.deviceId);
-      if (device?.role !== 'sos_button') return;
+      if (!device) return;
+      const isSos = event.kind === 'sos' || (event.kind === 'button_press' && device.role === 'sos_button');
+      if (!isSos) return;
       const last = this.lastPressAtMs.get(device.id);
       this.lastPressAtMs.set(device.id, event.atMs);
       if (last !== undefined && event.atMs - last < this.options.repeatWindowMs) {
@@ -46,7 +48,7 @@ export class SosRule {
         evidence: [
           {
             deviceId: device.id,
-            kind: 'button_press',
+            kind: event.kind,
             at: new Date(event.atMs).toISOString(),
             raw: event.raw.slice(0, 512),
           },

@@ -18,6 +18,17 @@ const MIGRATIONS = [
   );
   CREATE INDEX outbox_pending ON outbox (stored_at_ms, seq);
   `,
+  `
+  CREATE TABLE active_alarms (
+    key TEXT PRIMARY KEY,
+    alarm_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    device_id TEXT,
+    raised_at_ms INTEGER NOT NULL
+  );
+  CREATE TABLE alarm_history (key TEXT PRIMARY KEY, last_raised_at_ms INTEGER NOT NULL);
+  `,
 ];
 
 export function openGatewayDb(dataDir: string): SqliteDatabase {

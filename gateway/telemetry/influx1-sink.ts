@@ -21,7 +21,7 @@ const FIELD_TYPES = {
 } as const;
 
 /** Tags on every point: which home and which device. */
-export const TAG_KEYS = ['gateway', 'bed', 'device'];
+export const TAG_KEYS = ['gateway', 'bed', 'device', 'reason'];
 
 /**
  * The schema tells the `influx` package each field's type, so integers are
@@ -68,7 +68,7 @@ export class Influx1Sink implements TelemetrySink {
     if (!readings.length) return;
     const points: IPoint[] = readings.map((r) => ({
       measurement: r.metric,
-      tags: { gateway: this.options.tags.gateway, bed: this.options.tags.bed, device: r.deviceId },
+      tags: { ...r.tags, gateway: this.options.tags.gateway, bed: this.options.tags.bed, device: r.deviceId },
       fields: { value: r.value },
       timestamp: new Date(r.atMs),
     }));

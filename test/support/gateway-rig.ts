@@ -65,7 +65,7 @@ export async function startHome(options: {
       { id: 'bed-radar', kind: 'mr60bha1', role: 'bed_radar', room: 'bedroom', link: 'radar-port' },
       {
         id: 'sos',
-        kind: 'ev1527_button',
+        kind: 'rf_button',
         role: 'sos_button',
         room: 'bedroom',
         link: 'rflink-port',
@@ -75,7 +75,7 @@ export async function startHome(options: {
     ...options.overrides,
   });
   const gateway = new Gateway({ config, clock: systemClock, logger: silentLogger() });
-  gateway.start();
+  await gateway.start();
   return {
     sim,
     gateway,

@@ -32,6 +32,8 @@ export function seeedReportToReadings(deviceId: string, report: SeeedReport, atM
       return [r('breath_status', report.status)];
     case 'fall':
       return [r('fall', report.fallen)];
+    case 'distance':
+      return [r('distance', report.cm)];
     case 'stationary_residency':
       return [r('stationary_residency', report.present)];
     default:

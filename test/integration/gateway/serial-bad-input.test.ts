@@ -51,7 +51,7 @@ describe('bad bytes on real PTYs', () => {
           { id: 'bed-radar', kind: 'mr60bha1', role: 'bed_radar', link: 'radar-port' },
           {
             id: 'sos',
-            kind: 'ev1527_button',
+            kind: 'rf_button',
             role: 'sos_button',
             link: 'rflink-port',
             address: 'EV1527:0d3e4:01',
@@ -63,7 +63,7 @@ describe('bad bytes on real PTYs', () => {
     });
     gateway.bus.on('reading', (r) => readings.push(r));
     gateway.bus.on('deviceEvent', (e) => presses.push(e.deviceId));
-    gateway.start();
+    await gateway.start();
     radar = new SerialPortLink({ path: radarPty.devicePath, baudRate: 115200 });
     await radar.open();
   });
@@ -108,9 +108,12 @@ describe('bad bytes on real PTYs', () => {
     // An unpaired transmitter is reported, not ignored.
     rflink.write(Buffer.from('20;02;EV1527;ID=fffff;SWITCH=02;CMD=ON;\r\n'));
     await waitFor(
-      () => gateway.counters.get('devices_unpaired_seen', { link: 'rflink-port' }) === 1,
+      () => gateway.counters.get('devices_unpaired_seen', { transport: 'rflink' }) === 1,
       5_000,
       'unpaired',
     );
+    expect(gateway.registry.unpairedDevices()).toEqual([
+      expect.objectContaining({ transport: 'rflink', address: 'EV1527:fffff:02', count: 1 }),
+    ]);
   });
 });

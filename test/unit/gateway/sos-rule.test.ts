@@ -14,13 +14,13 @@ function setup() {
     [
       {
         id: 'sos',
-        kind: 'ev1527_button',
+        kind: 'rf_button',
         role: 'sos_button',
         room: 'bedroom',
         link: 'rf',
         address: 'EV1527:1:01',
       },
-      { id: 'door-remote', kind: 'ev1527_button', role: 'cancel_button', link: 'rf', address: 'EV1527:2:01' },
+      { id: 'door-remote', kind: 'rf_button', role: 'cancel_button', link: 'rf', address: 'EV1527:2:01' },
     ],
     clock,
   );

@@ -1,0 +1,83 @@
+import type { SqliteDatabase } from '../../common/sqlite.js';
+import type { AlarmMessage, Evidence } from '../../contract/index.js';
+import type { AlarmDraft } from '../uplink/alarm-outbox.js';
+
+interface ActiveRow {
+  alarm_id: string;
+  type: AlarmMessage['type'];
+  severity: AlarmMessage['severity'];
+  device_id: string | null;
+}
+
+/**
+ * Condition alarms: raised once while a condition holds, cleared when it
+ * ends. The book remembers which alarm is active under a key (e.g.
+ * `device_offline:bed-radar`) in the gateway's SQLite store, in the same
+ * transaction as the outbox commit, so after a restart a clear still refers
+ * to the right alarm and a condition that persists is not raised twice.
+ */
+export class AlarmBook {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly commit: (draft: AlarmDraft) => AlarmMessage,
+  ) {}
+
+  isActive(key: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM active_alarms WHERE key = ?`).get(key) !== undefined;
+  }
+
+  activeKeys(): string[] {
+    return (this.db.prepare(`SELECT key FROM active_alarms ORDER BY key`).all() as { key: string }[]).map(
+      (r) => r.key,
+    );
+  }
+
+  /** When an alarm was last raised under this key (for "at most once a day"). */
+  lastRaisedAtMs(key: string): number | null {
+    const row = this.db.prepare(`SELECT last_raised_at_ms FROM alarm_history WHERE key = ?`).get(key) as
+      | { last_raised_at_ms: number }
+      | undefined;
+    return row?.last_raised_at_ms ?? null;
+  }
+
+  /** Raise unless already active under `key`; returns the committed alarm or null. */
+  raise(key: string, draft: AlarmDraft): AlarmMessage | null {
+    return this.db.transaction((): AlarmMessage | null => {
+      if (this.isActive(key)) return null;
+      const message = this.commit(draft);
+      this.db
+        .prepare(
+          `INSERT INTO active_alarms (key, alarm_id, type, severity, device_id, raised_at_ms) VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(key, message.id, message.type, message.severity, message.deviceId ?? null, draft.atMs);
+      this.db
+        .prepare(
+          `INSERT INTO alarm_history (key, last_raised_at_ms) VALUES (?, ?)
+           ON CONFLICT(key) DO UPDATE SET last_raised_at_ms = excluded.last_raised_at_ms`,
+        )
+        .run(key, draft.atMs);
+      return message;
+    })();
+  }
+
+  /** Clear the alarm active under `key` (a `cleared` message referring to it); null if none is active. */
+  clear(key: string, atMs: number, evidence: Evidence[], message?: string): AlarmMessage | null {
+    return this.db.transaction((): AlarmMessage | null => {
+      const row = this.db.prepare(`SELECT * FROM active_alarms WHERE key = ?`).get(key) as
+        | ActiveRow
+        | undefined;
+      if (!row) return null;
+      this.db.prepare(`DELETE FROM active_alarms WHERE key = ?`).run(key);
+      return this.commit({
+        type: row.type,
+        severity: row.severity,
+        state: 'cleared',
+        atMs,
+        ...(row.device_id ? { deviceId: row.device_id } : {}),
+        refersTo: row.alarm_id,
+        evidence,
+        ...(message ? { message } : {}),
+      });
+    })();
+  }
+}
