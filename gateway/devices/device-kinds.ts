@@ -2,7 +2,8 @@
  * The device kinds the gateway supports, as data: how each is reached and
  * how long it may stay silent before it counts as offline (care-rules.md:
  * radars 90 s; radio buttons and contacts 25 h, the supervision tier of
- * European social-alarm transmitters; zigbee follows zigbee2mqtt's availability).
+ * European social-alarm transmitters; zigbee follows zigbee2mqtt's
+ * availability when it is enabled, else the radio tier).
  */
 export type Transport = 'serial' | 'rflink' | 'zigbee2mqtt' | 'native';
 
@@ -10,8 +11,13 @@ export interface DeviceKindInfo {
   transport: Transport;
   /** Serial protocol, for kinds that sit alone on a serial port. */
   protocol?: 'seeed';
-  /** Silence after which the device is offline; null = only the transport's availability says so. */
-  offlineAfterS: number | null;
+  /** Silence after which the device is offline. */
+  offlineAfterS: number;
+  /**
+   * The transport's availability decides while it is known (zigbee2mqtt pings
+   * its devices itself); the silence limit applies only when it is not.
+   */
+  availabilityDecides?: boolean;
   label: string;
 }
 
@@ -39,7 +45,12 @@ export const DEVICE_KINDS = {
   rf_smoke: { transport: 'rflink', offlineAfterS: RADIO_SUPERVISION_S, label: '433 MHz smoke alarm' },
   rf_gas: { transport: 'rflink', offlineAfterS: RADIO_SUPERVISION_S, label: '433 MHz gas alarm' },
   rf_water: { transport: 'rflink', offlineAfterS: RADIO_SUPERVISION_S, label: '433 MHz water-leak sensor' },
-  zigbee: { transport: 'zigbee2mqtt', offlineAfterS: null, label: 'Zigbee device through zigbee2mqtt' },
+  zigbee: {
+    transport: 'zigbee2mqtt',
+    offlineAfterS: RADIO_SUPERVISION_S,
+    availabilityDecides: true,
+    label: 'Zigbee device through zigbee2mqtt',
+  },
   native: { transport: 'native', offlineAfterS: RADIO_SUPERVISION_S, label: 'native MQTT JSON device' },
 } as const satisfies Record<string, DeviceKindInfo>;
 

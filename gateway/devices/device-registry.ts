@@ -3,7 +3,7 @@ import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
 import type { DeviceHealth, UnpairedDevice } from '../../contract/index.js';
 import type { DeviceConfig } from '../config/schema.js';
-import { DEVICE_KINDS, type Transport } from './device-kinds.js';
+import { DEVICE_KINDS, type DeviceKindInfo, type Transport } from './device-kinds.js';
 
 interface DeviceState {
   config: DeviceConfig;
@@ -149,23 +149,25 @@ export class DeviceRegistry {
     }));
   }
 
-  /** Silence limit of a device in ms; null when only its transport's availability counts. */
+  /** Silence limit of a device in ms. */
   offlineAfterMs(id: string): number | null {
     const state = this.byId.get(id);
     if (!state) return null;
-    const seconds = state.config.offlineAfterS ?? DEVICE_KINDS[state.config.kind].offlineAfterS;
-    return seconds === null ? null : seconds * 1000;
+    return (state.config.offlineAfterS ?? DEVICE_KINDS[state.config.kind].offlineAfterS) * 1000;
   }
 
-  /** Whether a device is online now: its transport says so, or it was heard within its reporting time. */
+  /**
+   * Whether a device is online now: not declared offline by its transport,
+   * and heard within its reporting time (unless its transport's availability decides).
+   */
   isOnline(id: string, now: number = this.clock.now()): boolean {
     const state = this.byId.get(id);
     if (!state) return false;
     if (state.available === false) return false;
-    const limit = this.offlineAfterMs(id);
-    if (limit === null) return state.available === true || state.lastSeenAtMs !== null;
+    const kind: DeviceKindInfo = DEVICE_KINDS[state.config.kind];
+    if (state.available === true && kind.availabilityDecides) return true;
     // A device never heard gets its reporting time from the gateway's start, not from the epoch.
-    return now - (state.lastSeenAtMs ?? this.startedAtMs) <= limit;
+    return now - (state.lastSeenAtMs ?? this.startedAtMs) <= (this.offlineAfterMs(id) ?? 0);
   }
 
   health(): DeviceHealth[] {
