@@ -58,6 +58,14 @@ export const serialPortConfigSchema = z.object({
     .positive()
     .default(500)
     .describe('First wait before reopening a port that failed to open or disappeared; doubles each time.'),
+  pingIntervalS: z
+    .number()
+    .int()
+    .positive()
+    .default(60)
+    .describe(
+      'RFLink only: how often the receiver is asked `10;PING;` (it is silent when no transmitter sends).',
+    ),
   reconnectMaxMs: z
     .number()
     .int()

@@ -1,4 +1,4 @@
-import type { Clock } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
 import type { TypedEmitter } from '../../common/typed-emitter.js';
@@ -29,6 +29,8 @@ export class RflinkPort {
   private readonly partialTimer: PartialInputTimer;
   private offs: (() => void)[] = [];
   private readonly lastPacket = new Map<string, { line: string; atMs: number }>();
+  private pingTimer: TimerHandle | null = null;
+  private pingsUnanswered = 0;
 
   constructor(
     private readonly portConfig: SerialPortConfig,
@@ -47,12 +49,38 @@ export class RflinkPort {
 
   start(): void {
     this.offs.push(
-      this.link.events.on('open', () => this.link.write(Buffer.from(formatRflinkCommand('VERSION')))),
+      this.link.events.on('open', () => {
+        this.pingsUnanswered = 0;
+        this.link.write(Buffer.from(formatRflinkCommand('VERSION')));
+      }),
       this.link.events.on('data', (chunk) => this.onData(chunk)),
     );
+    // The receiver is silent when no transmitter sends, so ask it now and then
+    // whether it is alive: a hung Arduino would otherwise hide every button.
+    this.pingTimer = this.clock.setInterval(() => this.ping(), this.portConfig.pingIntervalS * 1000);
+  }
+
+  /** Whether the receiver answered recent PINGs (false after two went unanswered). */
+  get responsive(): boolean {
+    return this.pingsUnanswered < 2;
+  }
+
+  private ping(): void {
+    if (this.link.state !== 'open') return;
+    if (this.pingsUnanswered === 2) {
+      this.counters.inc('rflink_unresponsive', { link: this.portConfig.id });
+      this.logger.error(
+        { link: this.portConfig.id },
+        'RFLink receiver does not answer PING; radio devices may be unheard',
+      );
+    }
+    this.pingsUnanswered++;
+    this.link.write(Buffer.from(formatRflinkCommand('PING')));
   }
 
   stop(): void {
+    this.pingTimer?.cancel();
+    this.pingTimer = null;
     this.partialTimer.stop();
     for (const off of this.offs) off();
     this.offs = [];
@@ -95,6 +123,11 @@ export class RflinkPort {
         );
         return;
       case 'pong':
+        if (this.pingsUnanswered >= 2)
+          this.logger.info({ link: this.portConfig.id }, 'RFLink receiver answers again');
+        this.pingsUnanswered = 0;
+        this.counters.inc('rflink_pongs', { link: this.portConfig.id });
+        return;
       case 'other':
         return;
       case 'packet':

@@ -59,7 +59,7 @@ export async function startHome(options: {
     influx: { url: options.influxUrl, database: options.database, flushIntervalMs: 200 },
     serialPorts: [
       { id: 'radar-port', path: join(dir, 'dev/radar'), protocol: 'seeed' },
-      { id: 'rflink-port', path: join(dir, 'dev/rflink'), protocol: 'rflink' },
+      { id: 'rflink-port', path: join(dir, 'dev/rflink'), protocol: 'rflink', pingIntervalS: 1 },
     ],
     devices: [
       { id: 'bed-radar', kind: 'mr60bha1', role: 'bed_radar', room: 'bedroom', link: 'radar-port' },
@@ -72,6 +72,8 @@ export async function startHome(options: {
         address: 'EV1527:0d3e4:01',
       },
     ],
+    // Tests press the SOS button several times within seconds; each press is meant as a new call.
+    rules: { sos: { repeatWindowMs: 500 } },
     ...options.overrides,
   });
   const gateway = new Gateway({ config, clock: systemClock, logger: silentLogger() });

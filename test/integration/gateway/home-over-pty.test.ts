@@ -37,6 +37,11 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
     await stopRelay?.();
   });
 
+  it('pings the RFLink receiver and hears its PONG', async () => {
+    await waitFor(() => gateway.counters.get('rflink_pongs', { link: 'rflink-port' }) >= 1, 5_000, 'PONG');
+    expect(gateway.counters.get('rflink_unresponsive', { link: 'rflink-port' })).toBe(0);
+  });
+
   it('identifies the radar by querying its model and firmware', async () => {
     await waitFor(
       () => gateway.registry.health().find((d) => d.id === 'bed-radar')?.online,
