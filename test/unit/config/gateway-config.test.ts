@@ -65,7 +65,7 @@ serialPorts:
     protocol: zigbee
 devices:
   - id: sos
-    kind: ev1527_button
+    kind: rf_button
     role: sos_button
     link: nowhere
 `,
@@ -96,8 +96,8 @@ serialPorts:
   - { id: radar, path: /dev/a, protocol: seeed }
   - { id: radar, path: /dev/b, protocol: rflink }
 devices:
-  - { id: sos, kind: ev1527_button, role: sos_button, link: nowhere, address: "EV1527:1:01" }
-  - { id: sos2, kind: ev1527_button, role: sos_button, link: radar }
+  - { id: sos, kind: rf_button, role: sos_button, link: nowhere, address: "EV1527:1:01" }
+  - { id: sos2, kind: rf_button, role: sos_button, link: radar }
 `,
     );
     const problems = problemsOf(() => loadGatewayConfig(file, {}));

@@ -225,3 +225,69 @@ describe('encodeReport', () => {
     expect(() => encodeReport({ type: 'motion', motion: 'running' as 'active' })).toThrow(RangeError);
   });
 });
+
+describe('golden frame coverage', () => {
+  type ReportType = Exclude<EncodableSeeedReport['type'], 'unknown'>;
+  /**
+   * Per report type of either module, the values that must each have a golden frame (`''`: one frame of
+   * any value). A Record, so a report type added to the codec fails to compile until it is listed here.
+   */
+  const REQUIRED: Record<ReportType, readonly string[]> = {
+    heartbeat: [''],
+    presence: ['true', 'false'],
+    motion: ['none', 'stationary', 'active'],
+    body_movement: [''],
+    distance: [''],
+    breath_status: ['normal', 'too_fast', 'too_slow', 'none'],
+    breath_rate: [''],
+    heart_rate: [''],
+    bed_state: ['out_of_bed', 'in_bed', 'none'],
+    sleep_state: ['deep', 'light', 'awake', 'none'],
+    fall: ['true', 'false'],
+    stationary_residency: ['true', 'false'],
+    // The model reply of each module (MR60BHA1 bed radar, MR60FDA1 fall radar).
+    product_model: ['MR60BHA1', 'MR60FDA1'],
+    firmware_version: [''],
+    sleep_duration: ['awake', 'light', 'deep'],
+    sleep_score: [''],
+    sleep_summary: [''],
+    sleep_quality: [''],
+    sleep_anomaly: ['under_4h', 'over_12h', 'long_absence', 'none'],
+  };
+
+  function variant(report: EncodableSeeedReport): string {
+    switch (report.type) {
+      case 'presence':
+      case 'stationary_residency':
+        return String(report.present);
+      case 'fall':
+        return String(report.fallen);
+      case 'motion':
+        return report.motion;
+      case 'breath_status':
+        return report.status;
+      case 'bed_state':
+      case 'sleep_state':
+        return report.state;
+      case 'sleep_duration':
+        return report.phase;
+      case 'sleep_anomaly':
+        return report.anomaly;
+      case 'product_model':
+        return report.model;
+      default:
+        return '';
+    }
+  }
+
+  it('every report and value has a golden frame', () => {
+    const have = new Set(REPORT_FRAMES.map((g) => `${g.report.type}:${variant(g.report)}`));
+    const wanted = Object.entries(REQUIRED).flatMap(([type, values]) =>
+      values.map((value) => (value === '' ? type : `${type}:${value}`)),
+    );
+    const missing = wanted.filter((key) =>
+      key.includes(':') ? !have.has(key) : ![...have].some((h) => h.startsWith(`${key}:`)),
+    );
+    expect(missing).toEqual([]);
+  });
+});
