@@ -93,6 +93,15 @@ export class SeeedRadarPort {
           'radar identified',
         );
         this.bus.emit('deviceIdentified', { deviceId: this.deviceId, ...identity });
+        const kind = this.registry.get(this.deviceId)?.kind;
+        if (report.type === 'product_model' && kind && !report.model.toLowerCase().includes(kind.slice(2))) {
+          // An MR60FDA1 configured as the bed radar would never report heart rate: tell the installer.
+          this.counters.inc('radar_model_mismatch', { link: this.portConfig.id });
+          this.logger.error(
+            { device: this.deviceId, link: this.portConfig.id, configured: kind, reported: report.model },
+            'the radar on this port is not the model configured for it',
+          );
+        }
         continue;
       }
       for (const reading of seeedReportToReadings(this.deviceId, report, atMs)) {
