@@ -6,17 +6,31 @@ import { controlUrl, loadSimConfig } from './config.js';
 import type { Mr60bha1State } from './devices/mr60bha1.js';
 import { Simulator } from './simulator.js';
 
-const USAGE = `homebed device simulator: emulates the home's serial devices on PTY pairs.
+const USAGE = `homebed device simulator: emulates the home's devices (serial ones on PTY pairs, zigbee2mqtt
+and native MQTT devices on the gateway's broker).
 
 Usage: npm run sim -- <command> [options]
 
 Commands:
-  run                    start the PTYs, emulators and control API; stop on SIGINT/SIGTERM
-  press <button>         press a button on the running simulator (e.g. sos)
-  radar <id> <changes>   change a radar on the running simulator:
-                           --in-bed | --out-of-bed   --present | --absent
-                           --heart-rate <bpm>  --breath-rate <per-min>  --sleep deep|light|awake|none
-  state                  print the running simulator's state as JSON
+  run                          start the PTYs, emulators and control API; stop on SIGINT/SIGTERM
+  press <button>               press a button on the running simulator (e.g. sos)
+  radar <id> <changes>         change a bed radar (MR60BHA1):
+                                 --in-bed | --out-of-bed   --present | --absent
+                                 --heart-rate <bpm>  --breath-rate <per-min>  --sleep deep|light|awake|none
+  fall-radar <id> <action>     drive a fall radar (MR60FDA1): fall | get-up | leave | enter
+  rf <name> <action>           an RF transmitter on the RFLink receiver: press | open | close | motion | alarm
+  rf <name> battery ok|low     a transmitter's battery
+  zigbee <name> [action]       a zigbee2mqtt device: press | sos | motion | open | close | alarm | clear;
+                                 also --online | --offline, --battery <percent>
+  native <id> [options]        a native JSON device: --event sos|cancel|press, --state '<json>',
+                                 --online | --offline
+  fault <id> <faults>          switch faults on a device while it runs:
+                                 serial devices: --noise[=rate] --bad-checksums[=rate] --truncated[=rate] --silent
+                                 battery devices (rf, zigbee, native): --dying-battery[=percent-per-min]
+                                 --no-<fault> switches one off, --clear all of them
+  unplug <id>                  pull a serial device's USB plug: its PTY disappears
+  replug <id>                  plug it back in: the PTY comes back at the same paths
+  state                        print the running simulator's state (devices, faults) as JSON
 
 Options:
   --config <file>        YAML or JSON config, e.g. config/demo/sim.yaml (default: built-in defaults;
@@ -40,7 +54,15 @@ const OPTIONS = {
   'heart-rate': { type: 'string' },
   'breath-rate': { type: 'string' },
   sleep: { type: 'string' },
+  online: { type: 'boolean' },
+  offline: { type: 'boolean' },
+  battery: { type: 'string' },
+  event: { type: 'string' },
+  state: { type: 'string' },
 } as const;
+
+/** `fault` flags: `--noise`, `--noise=0.3`, `--no-noise`, `--clear`; parsed apart from the other options. */
+const FAULT_FLAG = /^--(no-)?(noise|bad-checksums|truncated|silent|dying-battery)(?:=(.*))?$|^--clear$/;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
@@ -49,11 +71,17 @@ class UsageError extends Error {}
 /** Run the CLI with `argv` (without node and script); resolves with the exit code. */
 async function main(argv: readonly string[]): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true });
+    // Fault flags take optional values (`--noise` or `--noise=0.3`), which parseArgs cannot express.
+    const faultFlags = argv.filter((a) => FAULT_FLAG.test(a));
+    const rest = argv.filter((a) => !FAULT_FLAG.test(a));
+    const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true });
     const [command, ...args] = positionals;
     if (values.help || command === undefined || command === 'help') {
       process.stdout.write(`${USAGE}\n`);
       return values.help || command === 'help' ? 0 : 2;
+    }
+    if (faultFlags.length > 0 && command !== 'fault') {
+      throw new UsageError(`${faultFlags[0]} only goes with the fault command`);
     }
     switch (command) {
       case 'run':
@@ -63,6 +91,24 @@ async function main(argv: readonly string[]): Promise<number> {
         return await press(expectArgs(args, 1, 'press <button>')[0]!, values);
       case 'radar':
         return await radar(expectArgs(args, 1, 'radar <id> <changes>')[0]!, values);
+      case 'fall-radar': {
+        const [id, action] = expectArgs(args, 2, 'fall-radar <id> fall|get-up|leave|enter');
+        return await fallRadar(id!, action!, values);
+      }
+      case 'rf':
+        return await rf(args, values);
+      case 'zigbee':
+        return await zigbee(args, values);
+      case 'native':
+        return await native(
+          expectArgs(args, 1, 'native <id> [--event …] [--state …] [--online|--offline]')[0]!,
+          values,
+        );
+      case 'fault':
+        return await fault(expectArgs(args, 1, 'fault <id> --noise …')[0]!, faultFlags, values);
+      case 'unplug':
+      case 'replug':
+        return await plug(command, expectArgs(args, 1, `${command} <id>`)[0]!, values);
       case 'state':
         expectArgs(args, 0, 'state');
         return await showState(values);
@@ -234,6 +280,171 @@ function parseRate(flag: string, text: string): number {
 async function showState(values: Values): Promise<number> {
   const { body } = await callApi(resolveControlUrl(values), 'GET', '/state');
   process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  return 0;
+}
+
+const RF_ACTIONS = ['press', 'open', 'close', 'motion', 'alarm'];
+
+async function rf(args: string[], values: Values): Promise<number> {
+  const [name, action, state] = args;
+  const base = () => resolveControlUrl(values);
+  if (name !== undefined && action === 'battery' && args.length === 3) {
+    if (state !== 'ok' && state !== 'low')
+      throw new UsageError('usage: npm run sim -- rf <name> battery ok|low');
+    const { body } = await callApi(base(), 'POST', `/rf/${encodeURIComponent(name)}/battery`, { state });
+    process.stdout.write(
+      `${name}: battery ${String(body.battery)}${body.reportsBattery ? '' : ' (not in its RFLink lines)'}\n`,
+    );
+    return 0;
+  }
+  if (name === undefined || action === undefined || args.length !== 2) {
+    throw new UsageError(
+      `usage: npm run sim -- rf <name> ${RF_ACTIONS.join('|')}  (or: rf <name> battery ok|low)`,
+    );
+  }
+  if (!RF_ACTIONS.includes(action)) throw new UsageError(`rf action must be one of ${RF_ACTIONS.join(', ')}`);
+  const { body } = await callApi(base(), 'POST', `/rf/${encodeURIComponent(name)}`, { action });
+  const packet = body.packet === null ? 'nothing sent' : `${String(body.lines)} × ${String(body.packet)}`;
+  process.stdout.write(`${name} ${action}: ${packet}\n`);
+  return 0;
+}
+
+async function fallRadar(id: string, action: string, values: Values): Promise<number> {
+  const normalised = action.replace('-', '_');
+  if (!['fall', 'get_up', 'leave', 'enter'].includes(normalised)) {
+    throw new UsageError('fall-radar action must be fall, get-up, leave or enter');
+  }
+  const { body } = await callApi(resolveControlUrl(values), 'POST', `/fall-radar/${encodeURIComponent(id)}`, {
+    action: normalised,
+  });
+  const s = body.state as { present: boolean; motion: string; fallen: boolean; stationaryResidency: boolean };
+  process.stdout.write(
+    `fall radar ${id}: ${s.present ? 'present' : 'nobody'}, motion ${s.motion}, ` +
+      `${s.fallen ? 'FALLEN' : 'no fall'}, residency ${s.stationaryResidency ? 'yes' : 'no'}\n`,
+  );
+  return 0;
+}
+
+async function zigbee(args: string[], values: Values): Promise<number> {
+  const [name, action] = args;
+  if (name === undefined || args.length > 2) {
+    throw new UsageError(
+      'usage: npm run sim -- zigbee <name> [action] [--online|--offline] [--battery <percent>]',
+    );
+  }
+  const body: Record<string, unknown> = {};
+  if (action !== undefined) body.action = action;
+  if (values.online && values.offline) throw new UsageError('--online and --offline together');
+  if (values.online) body.available = true;
+  if (values.offline) body.available = false;
+  if (values.battery !== undefined) {
+    const n = Number(values.battery);
+    if (!Number.isFinite(n) || n < 0 || n > 100) throw new UsageError('--battery must be a percentage 0-100');
+    body.battery = n;
+  }
+  if (Object.keys(body).length === 0) {
+    throw new UsageError('zigbee needs an action, --online, --offline or --battery');
+  }
+  const { body: reply } = await callApi(
+    resolveControlUrl(values),
+    'POST',
+    `/zigbee/${encodeURIComponent(name)}`,
+    body,
+  );
+  const published = reply.published ? ` published ${JSON.stringify(reply.published)}` : '';
+  const device = reply.device as { online?: boolean } | undefined;
+  process.stdout.write(`zigbee ${name}: ${device?.online === false ? 'offline' : 'online'}${published}\n`);
+  return 0;
+}
+
+async function native(id: string, values: Values): Promise<number> {
+  const body: Record<string, unknown> = {};
+  if (values.event !== undefined) body.event = values.event;
+  if (values.state !== undefined) {
+    try {
+      body.state = JSON.parse(values.state) as unknown;
+    } catch {
+      throw new UsageError('--state must be a JSON object, e.g. \'{"occupancy":true}\'');
+    }
+  }
+  if (values.online && values.offline) throw new UsageError('--online and --offline together');
+  if (values.online) body.availability = 'online';
+  if (values.offline) body.availability = 'offline';
+  if (Object.keys(body).length === 0)
+    throw new UsageError('native needs --event, --state, --online or --offline');
+  const { body: reply } = await callApi(
+    resolveControlUrl(values),
+    'POST',
+    `/native/${encodeURIComponent(id)}`,
+    body,
+  );
+  const published = (reply.published as Array<{ topic: string; payload: unknown }>) ?? [];
+  for (const m of published) process.stdout.write(`${m.topic} ${JSON.stringify(m.payload)}\n`);
+  return 0;
+}
+
+const FAULT_KEYS: Record<string, string> = {
+  noise: 'noise',
+  'bad-checksums': 'badChecksums',
+  truncated: 'truncated',
+  silent: 'silent',
+  'dying-battery': 'dyingBattery',
+};
+
+/** `--noise` → true, `--noise=0.3` → 0.3, `--no-noise` → false, `--clear` → every serial fault off. */
+function parseFaultFlags(flags: readonly string[]): Record<string, boolean | number> {
+  const patch: Record<string, boolean | number> = {};
+  for (const flag of flags) {
+    if (flag === '--clear') {
+      Object.assign(patch, { noise: false, badChecksums: false, truncated: false, silent: false });
+      continue;
+    }
+    const m = FAULT_FLAG.exec(flag);
+    const key = m?.[2] ? FAULT_KEYS[m[2]] : undefined;
+    if (!m || !key) throw new UsageError(`unknown fault flag ${flag}`);
+    const value = m[3];
+    if (m[1]) {
+      if (value !== undefined) throw new UsageError(`${flag}: --no-… takes no value`);
+      patch[key] = false;
+    } else if (value === undefined) {
+      patch[key] = true;
+    } else {
+      const n = Number(value);
+      if (key === 'silent' || value === '' || !Number.isFinite(n) || n < 0) {
+        throw new UsageError(`${flag}: expected a number${key === 'silent' ? ' (silent takes none)' : ''}`);
+      }
+      patch[key] = n;
+    }
+  }
+  return patch;
+}
+
+async function fault(id: string, flags: readonly string[], values: Values): Promise<number> {
+  if (flags.length === 0) {
+    throw new UsageError(
+      'fault needs at least one of --noise, --bad-checksums, --truncated, --silent, --dying-battery, --clear',
+    );
+  }
+  const patch = parseFaultFlags(flags);
+  const { body } = await callApi(
+    resolveControlUrl(values),
+    'POST',
+    `/faults/${encodeURIComponent(id)}`,
+    patch,
+  );
+  if (body.type === 'serial') {
+    process.stdout.write(`faults on ${id}: ${JSON.stringify(body.faults)}\n`);
+  } else {
+    process.stdout.write(
+      `${id}: dying battery ${Number(body.dyingBattery) > 0 ? `${String(body.dyingBattery)} %/min` : 'off'}\n`,
+    );
+  }
+  return 0;
+}
+
+async function plug(command: 'unplug' | 'replug', id: string, values: Values): Promise<number> {
+  const { body } = await callApi(resolveControlUrl(values), 'POST', `/${command}/${encodeURIComponent(id)}`);
+  process.stdout.write(`${id}: ${body.plugged ? 'plugged in' : 'unplugged'} (${String(body.hostPath)})\n`);
   return 0;
 }
 

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { HomebedError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { controlUrl } from './config.js';
+import { nativeStatePatchSchema } from './devices/native-device.js';
 
 /** Body of `POST /radar/:id`: any subset of the radar's state, at least one field. */
 export const radarPatchSchema = z
@@ -19,16 +21,101 @@ export const radarPatchSchema = z
 
 export type RadarPatch = z.output<typeof radarPatchSchema>;
 
-/** What the control API drives; the {@link Simulator} implements it. */
+/** Body of `POST /rf/:name`. */
+export const rfActionSchema = z.strictObject({
+  action: z.enum(['press', 'open', 'close', 'motion', 'alarm']),
+});
+/** Body of `POST /rf/:name/battery`. */
+export const rfBatterySchema = z.strictObject({ state: z.enum(['ok', 'low']) });
+/** Body of `POST /fall-radar/:id`. */
+export const fallRadarActionSchema = z.strictObject({ action: z.enum(['fall', 'get_up', 'leave', 'enter']) });
+export type FallRadarAction = z.output<typeof fallRadarActionSchema>['action'];
+
+/** Body of `POST /zigbee/:name`: an action, an availability, a battery level, or several of them. */
+export const zigbeeRequestSchema = z
+  .strictObject({
+    action: z.enum(['press', 'sos', 'motion', 'open', 'close', 'alarm', 'clear']).optional(),
+    available: z.boolean().optional(),
+    battery: z.number().min(0).max(100).optional(),
+  })
+  .refine((b) => b.action !== undefined || b.available !== undefined || b.battery !== undefined, {
+    message: 'give at least one of action, available, battery',
+  });
+export type ZigbeeRequest = z.output<typeof zigbeeRequestSchema>;
+
+/** Body of `POST /native/:id`: state properties (contract names), an event, an availability. */
+export const nativeRequestSchema = z
+  .strictObject({
+    state: nativeStatePatchSchema.optional(),
+    event: z.enum(['sos', 'cancel', 'press']).optional(),
+    availability: z.enum(['online', 'offline']).optional(),
+  })
+  .refine((b) => b.state !== undefined || b.event !== undefined || b.availability !== undefined, {
+    message: 'give at least one of state, event, availability',
+  });
+export type NativeRequest = z.output<typeof nativeRequestSchema>;
+
+const rate = z.union([z.boolean(), z.number().min(0).max(1)]);
+/** Body of `POST /faults/:id`: rates are `true` (the configured default), `false` (off) or 0–1. */
+export const faultPatchSchema = z
+  .strictObject({
+    noise: rate.optional(),
+    badChecksums: rate.optional(),
+    truncated: rate.optional(),
+    silent: z.boolean().optional(),
+    /** `true` (the configured drain), `false` (off) or percent per minute. */
+    dyingBattery: z.union([z.boolean(), z.number().min(0).max(100)]).optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: 'give at least one of noise, badChecksums, truncated, silent, dyingBattery',
+  });
+export type FaultPatch = z.output<typeof faultPatchSchema>;
+
+/** What a request names: used in 404 messages ("known: …"). */
+export type TargetKind = 'button' | 'rf' | 'radar' | 'fall-radar' | 'zigbee' | 'native' | 'fault' | 'serial';
+
+/**
+ * A request the target understood but cannot carry out: a 400 (bad value for this device, e.g. an
+ * action its kind does not have) or a 409 (the emulator is not running).
+ */
+export class ControlRequestError extends HomebedError {
+  constructor(
+    readonly status: 400 | 409,
+    readonly error: string,
+    message: string,
+  ) {
+    super('HB_SIM_CONTROL_REQUEST', message);
+  }
+}
+
+/** What the control API drives; the {@link Simulator} implements it. Methods return null for an unknown name. */
 export interface ControlTarget {
   /** Press a named button; null when there is no such button. */
   press(button: string): { pressed: string; lines: number } | null;
   /** Change a radar's state; returns its new state, or null when there is no such radar. */
   updateRadar(id: string, patch: RadarPatch): unknown;
-  /** Everything worth showing: devices, paths, current states. */
+  /** Everything worth showing: devices, paths, current states, active faults. */
   state(): unknown;
   /** Names accepted by `press` (for 404 messages). */
   buttonNames(): string[];
+  /** Names of a kind, for 404 messages. */
+  names(kind: TargetKind): string[];
+  /** Something happens to an RF transmitter. */
+  rf(name: string, action: z.output<typeof rfActionSchema>['action']): unknown;
+  /** A transmitter's battery. */
+  rfBattery(name: string, state: 'ok' | 'low'): unknown;
+  /** Drive a fall radar's scenario. */
+  fallRadar(id: string, action: FallRadarAction): unknown;
+  /** Drive a zigbee device. */
+  zigbee(name: string, request: ZigbeeRequest): unknown;
+  /** Drive a native device. */
+  native(id: string, request: NativeRequest): unknown;
+  /** Switch faults on or off. */
+  setFaults(deviceId: string, patch: FaultPatch): unknown;
+  /** Pull the USB plug of a serial device (its PTY disappears). */
+  unplug(deviceId: string): Promise<unknown>;
+  /** Plug it back in (the PTY is recreated at the same paths). */
+  replug(deviceId: string): Promise<unknown>;
 }
 
 export interface ControlServerOptions {
@@ -57,8 +144,17 @@ class HttpProblem extends Error {
  * - `POST /press/:button` → 200 `{"pressed":"sos","lines":3}`, 404 for an unknown button;
  * - `POST /radar/:id` with `{inBed?, present?, heartRateBpm?, breathRatePerMin?, sleepState?}`
  *   → 200 `{"id":…,"state":{…}}`, 400 for a bad body, 404 for an unknown radar;
+ * - `POST /rf/:name` `{action: press|open|close|motion|alarm}` and `POST /rf/:name/battery`
+ *   `{state: ok|low}` (RF transmitters on an RFLink receiver);
+ * - `POST /fall-radar/:id` `{action: fall|get_up|leave|enter}` (MR60FDA1);
+ * - `POST /zigbee/:name` `{action?, available?, battery?}` (zigbee2mqtt emulator);
+ * - `POST /native/:id` `{state?, event?: sos|cancel|press, availability?: online|offline}`;
+ * - `POST /faults/:id` `{noise?, badChecksums?, truncated?, silent?, dyingBattery?}`;
+ * - `POST /unplug/:id`, `POST /replug/:id` (serial devices: the PTY disappears and comes back);
  * - `GET /state` → 200 the simulator's state; `GET /healthz` → 200 `{"status":"ok"}`.
  *
+ * Bodies are validated (400 `invalid_body` naming each problem); unknown names give 404 with the
+ * known ones; an action a device cannot do gives 400, an emulator that is not running 409.
  * Errors are JSON `{error, message}`.
  */
 export class ControlServer {
@@ -115,51 +211,129 @@ export class ControlServer {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     try {
       const segments = path.split('/').filter(Boolean).map(decodeSegment);
-      const [first, second, ...rest] = segments;
+      const [first, second, third, ...rest] = segments;
+      const target = this.options.target;
+      const log = this.options.logger;
       if (first === 'healthz' && second === undefined) {
         allow(method, 'GET');
         sendJson(res, 200, { status: 'ok' });
       } else if (first === 'state' && second === undefined) {
         allow(method, 'GET');
-        sendJson(res, 200, this.options.target.state());
-      } else if (first === 'press' && second !== undefined && rest.length === 0) {
+        sendJson(res, 200, target.state());
+      } else if (first === 'press' && second !== undefined && third === undefined) {
         allow(method, 'POST');
         await drain(req);
-        const result = this.options.target.press(second);
-        if (!result) {
-          const known = this.options.target.buttonNames();
-          throw new HttpProblem(404, {
-            error: 'unknown_button',
-            message: `no button named ${JSON.stringify(second)}; known: ${known.join(', ') || '(none)'}`,
-          });
-        }
-        this.options.logger?.info(result, 'button pressed via control API');
+        const result = target.press(second);
+        if (!result) throw notFound('button', second, target.buttonNames(), 'unknown_button');
+        log?.info(result, 'button pressed via control API');
         sendJson(res, 200, result);
-      } else if (first === 'radar' && second !== undefined && rest.length === 0) {
+      } else if (first === 'radar' && second !== undefined && third === undefined) {
         allow(method, 'POST');
-        const parsed = radarPatchSchema.safeParse(await readJson(req));
-        if (!parsed.success) {
-          const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-          throw new HttpProblem(400, { error: 'invalid_body', message: problems.join('; '), problems });
-        }
-        const state = this.options.target.updateRadar(second, parsed.data);
+        const patch = parseBody(radarPatchSchema, await readJson(req));
+        const state = target.updateRadar(second, patch);
         if (state === null) {
           throw new HttpProblem(404, {
             error: 'unknown_radar',
             message: `no radar with id ${JSON.stringify(second)}`,
           });
         }
-        this.options.logger?.info({ id: second, patch: parsed.data }, 'radar updated via control API');
+        log?.info({ id: second, patch }, 'radar updated via control API');
         sendJson(res, 200, { id: second, state });
+      } else if (first === 'rf' && second !== undefined && third === undefined) {
+        allow(method, 'POST');
+        const { action } = parseBody(rfActionSchema, await readJson(req));
+        const result = orNotFound(target.rf(second, action), 'rf', second, target);
+        log?.info({ name: second, action }, 'rf transmitter via control API');
+        sendJson(res, 200, result);
+      } else if (first === 'rf' && second !== undefined && third === 'battery' && rest.length === 0) {
+        allow(method, 'POST');
+        const { state } = parseBody(rfBatterySchema, await readJson(req));
+        sendJson(res, 200, orNotFound(target.rfBattery(second, state), 'rf', second, target));
+      } else if (first === 'fall-radar' && second !== undefined && third === undefined) {
+        allow(method, 'POST');
+        const { action } = parseBody(fallRadarActionSchema, await readJson(req));
+        const state = orNotFound(target.fallRadar(second, action), 'fall-radar', second, target);
+        log?.info({ id: second, action }, 'fall radar via control API');
+        sendJson(res, 200, { id: second, action, state });
+      } else if (first === 'zigbee' && second !== undefined && third === undefined) {
+        allow(method, 'POST');
+        const request = parseBody(zigbeeRequestSchema, await readJson(req));
+        const result = orNotFound(target.zigbee(second, request), 'zigbee', second, target);
+        log?.info({ name: second, request }, 'zigbee device via control API');
+        sendJson(res, 200, result);
+      } else if (first === 'native' && second !== undefined && third === undefined) {
+        allow(method, 'POST');
+        const request = parseBody(nativeRequestSchema, await readJson(req));
+        const result = orNotFound(target.native(second, request), 'native', second, target);
+        log?.info({ id: second, request }, 'native device via control API');
+        sendJson(res, 200, result);
+      } else if (first === 'faults' && second !== undefined && third === undefined) {
+        allow(method, 'POST');
+        const patch = parseBody(faultPatchSchema, await readJson(req));
+        const result = orNotFound(target.setFaults(second, patch), 'fault', second, target);
+        log?.info({ id: second, patch }, 'faults changed via control API');
+        sendJson(res, 200, result);
+      } else if ((first === 'unplug' || first === 'replug') && second !== undefined && third === undefined) {
+        allow(method, 'POST');
+        await drain(req);
+        const result = first === 'unplug' ? await target.unplug(second) : await target.replug(second);
+        log?.info({ id: second }, `${first} via control API`);
+        sendJson(res, 200, orNotFound(result, 'serial', second, target));
       } else {
         throw new HttpProblem(404, { error: 'not_found', message: `no route for ${method} ${path}` });
       }
     } catch (err) {
+      if (err instanceof ControlRequestError) {
+        sendJson(res, err.status, { error: err.error, message: err.message });
+        return;
+      }
       if (!(err instanceof HttpProblem)) throw err;
       if (err.status === 405) res.setHeader('allow', String(err.body.allow));
       sendJson(res, err.status, err.body);
     }
   }
+}
+
+const WHAT: Readonly<Record<TargetKind, string>> = {
+  button: 'button',
+  rf: 'RF transmitter',
+  radar: 'radar',
+  'fall-radar': 'fall radar',
+  zigbee: 'zigbee device',
+  native: 'native device',
+  fault: 'device',
+  serial: 'serial device',
+};
+
+function notFound(
+  kind: TargetKind,
+  name: string,
+  known: string[],
+  error = `unknown_${kind.replace('-', '_')}`,
+): HttpProblem {
+  return new HttpProblem(404, {
+    error,
+    message: `no ${WHAT[kind]} named ${JSON.stringify(name)}; known: ${known.join(', ') || '(none)'}`,
+  });
+}
+
+function orNotFound<T>(
+  result: T | null | undefined,
+  kind: TargetKind,
+  name: string,
+  target: ControlTarget,
+): T {
+  if (result === null || result === undefined) throw notFound(kind, name, target.names(kind));
+  return result;
+}
+
+function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new HttpProblem(400, { error: 'invalid_body', message: problems.join('; '), problems });
+  }
+  return parsed.data;
 }
 
 function decodeSegment(segment: string): string {

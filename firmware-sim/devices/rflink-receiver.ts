@@ -53,6 +53,7 @@ export class RflinkEmulator {
   private readonly pending = new Set<TimerHandle>();
   private linesSent = 0;
   private pressesSent = 0;
+  private packetsReceived = 0;
   private readonly handleData = (chunk: Uint8Array): void => this.onHostBytes(chunk);
 
   constructor(private readonly options: RflinkEmulatorOptions) {}
@@ -81,22 +82,37 @@ export class RflinkEmulator {
    * Returns how many lines were scheduled (0 when stopped).
    */
   press(button: RflinkButton, repeats = 3): number {
-    if (!this.running) return 0;
-    const count = Math.max(1, Math.floor(repeats));
     const parts = [
       button.protocol,
       `ID=${button.id}`,
       `SWITCH=${button.switch}`,
       `CMD=${button.cmd ?? 'ON'}`,
     ];
+    const count = this.transmit(parts, repeats);
+    if (count > 0) this.pressesSent++;
+    return count;
+  }
+
+  /**
+   * Receive one RF packet: the line `20;XX;<parts…>;` written `repeats` times,
+   * the first at once and the rest `repeatGapMs` apart, each with the next
+   * counter (a transmitter repeats its code and RFLink prints each copy it
+   * decodes). `parts` are the fields after the counter, e.g.
+   * `['EV1527', 'ID=0d3e4', 'SWITCH=01', 'CMD=ON']` (see rf-transmitter.ts).
+   * Returns how many lines were scheduled (0 when stopped).
+   */
+  transmit(parts: readonly string[], repeats = 1): number {
+    if (!this.running) return 0;
+    const count = Math.max(1, Math.floor(repeats));
+    const line = [...parts];
     const gapMs = this.options.repeatGapMs ?? DEFAULT_REPEAT_GAP_MS;
-    this.pressesSent++;
-    this.options.logger?.debug({ button, repeats: count }, 'button pressed');
-    this.sendLine(parts);
+    this.packetsReceived++;
+    this.options.logger?.debug({ parts: line, repeats: count }, 'rf packet');
+    this.sendLine(line);
     for (let i = 1; i < count; i++) {
       const handle = this.options.clock.setTimeout(() => {
         this.pending.delete(handle);
-        if (this.running) this.sendLine(parts);
+        if (this.running) this.sendLine(line);
       }, gapMs * i);
       this.pending.add(handle);
     }
@@ -109,12 +125,19 @@ export class RflinkEmulator {
   }
 
   /** Counters for the control API. */
-  state(): { running: boolean; nextCounter: number; linesSent: number; pressesSent: number } {
+  state(): {
+    running: boolean;
+    nextCounter: number;
+    linesSent: number;
+    pressesSent: number;
+    packetsReceived: number;
+  } {
     return {
       running: this.running,
       nextCounter: this.counter,
       linesSent: this.linesSent,
       pressesSent: this.pressesSent,
+      packetsReceived: this.packetsReceived,
     };
   }
 

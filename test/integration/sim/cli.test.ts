@@ -58,10 +58,11 @@ describe('firmware-sim CLI', () => {
     await writeFile(
       join(dir, 'sim.yaml'),
       [
-        'control: { host: 127.0.0.1, port: ' + port + ' }',
+        `control: { host: 127.0.0.1, port: ${port} }`,
         'devices:',
         `  - { id: rf, kind: rflink, devicePath: ${dir}/dev/sim-rf, hostPath: ${dir}/dev/rf }`,
         `  - { id: bed, kind: mr60bha1, devicePath: ${dir}/dev/sim-bed, hostPath: ${dir}/dev/bed, observationSetupMs: 0 }`,
+        `  - { id: fall, kind: mr60fda1, devicePath: ${dir}/dev/sim-fall, hostPath: ${dir}/dev/fall }`,
         '',
       ].join('\n'),
     );
@@ -91,6 +92,7 @@ describe('firmware-sim CLI', () => {
     expect(ready.devices).toEqual([
       { id: 'rf', kind: 'rflink', hostPath: join(dir, 'dev/rf') },
       { id: 'bed', kind: 'mr60bha1', hostPath: join(dir, 'dev/bed') },
+      { id: 'fall', kind: 'mr60fda1', hostPath: join(dir, 'dev/fall') },
     ]);
   });
 
@@ -102,7 +104,22 @@ describe('firmware-sim CLI', () => {
   it('--help lists the subcommands', async () => {
     const r = await finished(sim(['--help']));
     expect(r.code).toBe(0);
-    for (const cmd of ['run', 'press <button>', 'radar <id>', 'state']) expect(r.stdout).toContain(cmd);
+    for (const cmd of [
+      'run',
+      'press <button>',
+      'radar <id>',
+      'fall-radar <id> <action>',
+      'rf <name> <action>',
+      'rf <name> battery ok|low',
+      'zigbee <name>',
+      'native <id>',
+      'fault <id>',
+      'unplug <id>',
+      'replug <id>',
+      'state',
+    ]) {
+      expect(r.stdout).toContain(cmd);
+    }
   });
 
   it('press <button> posts to the running simulator and prints one line', async () => {
@@ -152,6 +169,65 @@ describe('firmware-sim CLI', () => {
     const usage = await finished(sim(['radar', 'bed', '--control-url', controlUrl]));
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('radar needs a change');
+  });
+
+  it('rf <name> <action> and rf <name> battery low', async () => {
+    const press = await finished(sim(['rf', 'sos', 'press', '--control-url', controlUrl]));
+    expect(press).toMatchObject({ code: 0, stdout: 'sos press: 3 × EV1527;ID=0d3e4;SWITCH=01;CMD=ON;\n' });
+    const battery = await finished(sim(['rf', 'sos', 'battery', 'low', '--control-url', controlUrl]));
+    expect(battery).toMatchObject({ code: 0, stdout: 'sos: battery low (not in its RFLink lines)\n' });
+    const wrong = await finished(sim(['rf', 'sos', 'open', '--control-url', controlUrl]));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('a button cannot open');
+  });
+
+  it('fall-radar <id> fall|get-up', async () => {
+    const fall = await finished(sim(['fall-radar', 'fall', 'fall', '--control-url', controlUrl]));
+    expect(fall).toMatchObject({
+      code: 0,
+      stdout: 'fall radar fall: present, motion stationary, FALLEN, residency no\n',
+    });
+    const up = await finished(sim(['fall-radar', 'fall', 'get-up', '--control-url', controlUrl]));
+    expect(up.stdout).toBe('fall radar fall: present, motion active, no fall, residency no\n');
+    expect((await finished(sim(['fall-radar', 'fall', 'jump', '--control-url', controlUrl]))).code).toBe(2);
+  });
+
+  it('fault <id> --noise=0.5 --truncated, --clear; wrong faults for the device fail with the reason', async () => {
+    const on = await finished(
+      sim(['fault', 'rf', '--noise=0.5', '--truncated', '--control-url', controlUrl]),
+    );
+    expect(on).toMatchObject({
+      code: 0,
+      stdout: 'faults on rf: {"noise":0.5,"badChecksums":0,"truncated":0.2,"silent":false}\n',
+    });
+    const off = await finished(sim(['fault', 'rf', '--clear', '--control-url', controlUrl]));
+    expect(off.stdout).toBe('faults on rf: {"noise":0,"badChecksums":0,"truncated":0,"silent":false}\n');
+    const dying = await finished(sim(['fault', 'sos', '--dying-battery=20', '--control-url', controlUrl]));
+    expect(dying).toMatchObject({ code: 0, stdout: 'sos: dying battery 20 %/min\n' });
+    const wrong = await finished(sim(['fault', 'rf', '--dying-battery', '--control-url', controlUrl]));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('dyingBattery applies to RF transmitters');
+    expect((await finished(sim(['fault', 'rf', '--control-url', controlUrl]))).code).toBe(2);
+    expect((await finished(sim(['press', 'sos', '--noise', '--control-url', controlUrl]))).code).toBe(2);
+  });
+
+  it('unplug <id> removes the host path; replug <id> brings it back', async () => {
+    const out = await finished(sim(['unplug', 'fall', '--control-url', controlUrl]));
+    expect(out).toMatchObject({ code: 0, stdout: `fall: unplugged (${join(dir, 'dev/fall')})\n` });
+    await expect(lstat(join(dir, 'dev/fall'))).rejects.toThrow(/ENOENT/);
+    const back = await finished(sim(['replug', 'fall', '--control-url', controlUrl]));
+    expect(back).toMatchObject({ code: 0, stdout: `fall: plugged in (${join(dir, 'dev/fall')})\n` });
+    expect((await lstat(join(dir, 'dev/fall'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('zigbee and native commands name what is configured when the device is unknown', async () => {
+    const z = await finished(sim(['zigbee', 'bathroom_sos', 'sos', '--control-url', controlUrl]));
+    expect(z.code).toBe(1);
+    expect(z.stderr).toContain('no zigbee device named "bathroom_sos"; known: (none)');
+    const n = await finished(sim(['native', 'pendant', '--event', 'sos', '--control-url', controlUrl]));
+    expect(n.code).toBe(1);
+    expect(n.stderr).toContain('no native device named "pendant"');
+    expect((await finished(sim(['native', 'pendant', '--control-url', controlUrl]))).code).toBe(2);
   });
 
   it('run stops cleanly on SIGTERM: exit 0, PTY links removed', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../common/clock.js';
 import { Mr60bha1Emulator } from '../../../firmware-sim/devices/mr60bha1.js';
+import { Mr60fda1Emulator } from '../../../firmware-sim/devices/mr60fda1.js';
 import { RflinkEmulator } from '../../../firmware-sim/devices/rflink-receiver.js';
 import { createPtyPair, type PtyPair } from '../../../firmware-sim/links/pty.js';
 import { SerialPortLink } from '../../../firmware-sim/links/serial-port-link.js';
@@ -12,6 +13,7 @@ import { LineFramer, parseRflinkLine } from '../../../gateway/devices/protocols/
 import {
   decodeReport,
   encodeFrame,
+  queryFirmwareVersion,
   queryProductModel,
   SeeedFramer,
   type SeeedReport,
@@ -102,5 +104,49 @@ describe('emulators over a real PTY pair', () => {
     await host.waitFor((b) =>
       decoded(b).some((r) => r.type === 'product_model' && r.model === 'MR60BHA1') ? true : undefined,
     );
+  });
+
+  it('MR60FDA1: state on start, answers to both queries, and a fall followed by stationary residency', async () => {
+    const radar = new Mr60fda1Emulator({
+      link,
+      clock: systemClock,
+      random: seededRandom(5),
+      residencyDelayMs: 300,
+      intervals: { bodyMovementMs: 50 },
+    });
+    stopEmulator = () => radar.stop();
+    radar.start();
+    const decoded = (b: Buffer): SeeedReport[] => new SeeedFramer().push(b).map(decodeReport);
+    const first = await host.waitFor((b) => (decoded(b).length >= 5 ? decoded(b) : undefined));
+    expect(first.slice(0, 4)).toEqual([
+      { type: 'presence', present: true },
+      { type: 'motion', motion: 'active' },
+      { type: 'fall', fallen: false },
+      { type: 'stationary_residency', present: false },
+    ]);
+
+    host.clear();
+    host.write(encodeFrame(queryProductModel()));
+    host.write(encodeFrame(queryFirmwareVersion()));
+    await host.waitFor((b) => {
+      const r = decoded(b);
+      return r.some((x) => x.type === 'product_model' && x.model === 'MR60FDA1') &&
+        r.some((x) => x.type === 'firmware_version' && x.version === 'G60FD1SYv010104')
+        ? true
+        : undefined;
+    });
+
+    host.clear();
+    radar.fall();
+    const fell = await host.waitFor((b) => {
+      const r = decoded(b).filter((x) => x.type !== 'body_movement');
+      return r.some((x) => x.type === 'stationary_residency' && x.present) ? r : undefined;
+    });
+    expect(fell).toEqual([
+      { type: 'motion', motion: 'stationary' },
+      { type: 'fall', fallen: true },
+      { type: 'stationary_residency', present: true },
+    ]);
+    expect(decoded(host.bytes()).filter((r) => r.type === 'invalid' || r.type === 'unknown')).toEqual([]);
   });
 });
