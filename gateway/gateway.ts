@@ -233,7 +233,13 @@ export class Gateway {
       );
     }
 
-    this.offs.push(this.bus.on('reading', (reading) => this.telemetry.add(reading)));
+    this.offs.push(
+      this.bus.on('reading', (reading) => this.telemetry.add(reading)),
+      // Events go to InfluxDB too, so a press shows on the timeline beside the vitals.
+      this.bus.on('deviceEvent', (e) =>
+        this.telemetry.add({ deviceId: e.deviceId, metric: 'action', value: e.kind, atMs: e.atMs }),
+      ),
+    );
     for (const service of this.services) service.start();
     for (const link of this.links.values()) link.start();
     await this.startLocalBroker();

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const httpPort = await preferredPort(8080);
   const mqttPort = await preferredPort(1884);
   const controlPort = await preferredPort(7390);
+  const localBrokerPort = await preferredPort(1885);
   const cloudEnv = {
     HOMEBED_CLOUD__DATA_DIR: join(varDir, 'cloud'),
     HOMEBED_CLOUD__HTTP__PORT: String(httpPort),
@@ -136,6 +137,10 @@ async function main(): Promise<void> {
     HOMEBED_SIM__DEVICES__0__HOST_PATH: join(varDir, 'dev/bed-radar'),
     HOMEBED_SIM__DEVICES__1__DEVICE_PATH: join(varDir, 'dev/sim-rflink'),
     HOMEBED_SIM__DEVICES__1__HOST_PATH: join(varDir, 'dev/rflink'),
+    HOMEBED_SIM__DEVICES__2__DEVICE_PATH: join(varDir, 'dev/sim-fall-radar'),
+    HOMEBED_SIM__DEVICES__2__HOST_PATH: join(varDir, 'dev/fall-radar'),
+    // zigbee2mqtt and the native pendant connect to the gateway's own broker (they retry until it is up).
+    HOMEBED_SIM__MQTT__URL: `mqtt://127.0.0.1:${localBrokerPort}`,
   });
   await waitForLine(sim, /simulator ready/, 30_000);
 
@@ -145,6 +150,8 @@ async function main(): Promise<void> {
     HOMEBED_GATEWAY__INFLUX__URL: influxd.url,
     HOMEBED_GATEWAY__SERIAL_PORTS__0__PATH: join(varDir, 'dev/bed-radar'),
     HOMEBED_GATEWAY__SERIAL_PORTS__1__PATH: join(varDir, 'dev/rflink'),
+    HOMEBED_GATEWAY__SERIAL_PORTS__2__PATH: join(varDir, 'dev/fall-radar'),
+    HOMEBED_GATEWAY__LOCAL_BROKER__PORT: String(localBrokerPort),
   });
   await waitForLine(gateway, /connected to cloud/, 30_000);
 
@@ -161,6 +168,9 @@ async function main(): Promise<void> {
       ` alarms:    http://127.0.0.1:${httpPort}/api/alarms`,
       ` InfluxDB:  ${influxd.url}  (database ${gatewayConfig.influx.database})`,
       ` press SOS: ${pressCommand}`,
+      ` devices:   npm run sim -- state   (also: rf front-door open, fall-radar fall-radar fall, zigbee bathroom_sos sos,`,
+      `            native pendant --event sos, unplug bed-radar, fault rflink --noise; see npm run sim -- --help)`,
+      ` zigbee2mqtt/native devices: mqtt://127.0.0.1:${localBrokerPort}`,
       ' stop:      Ctrl-C',
       '──────────────────────────────────────────────────────────────',
       '',

@@ -82,7 +82,16 @@ export class SimMqttConnection {
       logger?.info({ url, clientId }, 'connected to MQTT broker');
       this.options.onConnect();
     });
-    client.on('error', (err) => logger?.warn({ err, url: config.url, clientId }, 'MQTT error'));
+    // A broker that is not up yet is normal at start (the demo starts the simulator first): say so once, briefly.
+    let lastError = '';
+    client.on('error', (err) => {
+      if (err.message === lastError) return;
+      lastError = err.message;
+      logger?.warn({ url, clientId, err: err.message }, 'MQTT broker not reachable; retrying');
+    });
+    client.on('connect', () => {
+      lastError = '';
+    });
     client.on('offline', () =>
       logger?.debug({ url: config.url, clientId }, 'MQTT broker unreachable; retrying'),
     );

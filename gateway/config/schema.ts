@@ -93,6 +93,12 @@ export const deviceConfigSchema = z.object({
     .describe(
       'rf_* kinds: `PROTOCOL:id:switch` as RFLink prints it, e.g. `EV1527:0d3e4:01`; zigbee: the zigbee2mqtt friendly name; native: the id it publishes under (default: `id`).',
     ),
+  closeAddress: z
+    .string()
+    .optional()
+    .describe(
+      'rf_contact only: the second code a two-code contact sends (with `CMD=ON`) when it closes, e.g. `EV1527:1a2b3:0e`; without it, `CMD=OFF` on `address` means closed.',
+    ),
   offlineAfterS: z
     .number()
     .int()
@@ -284,6 +290,16 @@ export const gatewayConfigSchema = z
         if (!d.address) issue('address', 'radio devices need an address');
         else if (!RFLINK_ADDRESS.test(d.address))
           issue('address', 'must look like PROTOCOL:id:switch, e.g. EV1527:0d3e4:01');
+      }
+      if (d.closeAddress !== undefined) {
+        if (d.kind !== 'rf_contact') issue('closeAddress', 'only rf_contact devices have a close address');
+        else if (!RFLINK_ADDRESS.test(d.closeAddress)) {
+          issue('closeAddress', 'must look like PROTOCOL:id:switch, e.g. EV1527:1a2b3:0e');
+        } else {
+          const closeKey = `rflink:${d.closeAddress.toLowerCase()}`;
+          if (addresses.has(closeKey)) issue('closeAddress', 'duplicate address');
+          addresses.add(closeKey);
+        }
       }
       if (d.kind === 'zigbee' && !d.address)
         issue('address', 'zigbee devices need their zigbee2mqtt friendly name');

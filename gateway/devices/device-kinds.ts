@@ -64,6 +64,7 @@ export const DEVICE_ROLES = [
   'fall_radar',
   'bed_radar',
   'front_door',
+  'door',
   'pir',
   'smoke',
   'gas',

@@ -17,6 +17,9 @@ interface DeviceState {
   firmware?: string;
 }
 
+/** `close`: the second code of a two-code door contact. */
+export type AddressChannel = 'main' | 'close';
+
 interface UnpairedState {
   transport: Transport;
   address: string;
@@ -36,7 +39,7 @@ const MAX_UNPAIRED = 50;
  */
 export class DeviceRegistry {
   private readonly byId = new Map<string, DeviceState>();
-  private readonly byAddress = new Map<string, DeviceState>();
+  private readonly byAddress = new Map<string, { state: DeviceState; channel: AddressChannel }>();
   private readonly unpaired = new Map<string, UnpairedState>();
   private readonly startedAtMs: number;
 
@@ -52,7 +55,14 @@ export class DeviceRegistry {
       const state: DeviceState = { config, transport, lastSeenAtMs: null, available: null };
       this.byId.set(config.id, state);
       const address = config.address ?? (transport === 'native' ? config.id : undefined);
-      if (address) this.byAddress.set(DeviceRegistry.addressKey(transport, address), state);
+      if (address)
+        this.byAddress.set(DeviceRegistry.addressKey(transport, address), { state, channel: 'main' });
+      if (config.closeAddress) {
+        this.byAddress.set(DeviceRegistry.addressKey(transport, config.closeAddress), {
+          state,
+          channel: 'close',
+        });
+      }
     }
   }
 
@@ -74,7 +84,16 @@ export class DeviceRegistry {
 
   /** The device configured at an address of a transport (`rflink` + `EV1527:0d3e4:01`, `zigbee2mqtt` + friendly name). */
   findByAddress(transport: Transport, address: string): DeviceConfig | undefined {
-    return this.byAddress.get(DeviceRegistry.addressKey(transport, address))?.config;
+    return this.byAddress.get(DeviceRegistry.addressKey(transport, address))?.state.config;
+  }
+
+  /** Like findByAddress, also saying which of the device's codes it was (two-code door contacts). */
+  resolveAddress(
+    transport: Transport,
+    address: string,
+  ): { device: DeviceConfig; channel: AddressChannel } | undefined {
+    const hit = this.byAddress.get(DeviceRegistry.addressKey(transport, address));
+    return hit ? { device: hit.state.config, channel: hit.channel } : undefined;
   }
 
   /** Devices reached through one serial port. */

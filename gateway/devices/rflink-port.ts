@@ -135,11 +135,12 @@ export class RflinkPort {
     }
     const key = rflinkDeviceKey(message);
     if (!key) return;
-    const device = this.registry.findByAddress('rflink', key);
-    if (!device) {
+    const resolved = this.registry.resolveAddress('rflink', key);
+    if (!resolved) {
       this.registry.reportUnpaired('rflink', key, line);
       return;
     }
+    const { device, channel } = resolved;
     this.registry.markSeen(device.id, atMs);
     const body = line.replace(/^20;[0-9A-Fa-f]{2};/, '');
     const last = this.lastPacket.get(key);
@@ -148,7 +149,7 @@ export class RflinkPort {
       this.counters.inc('rflink_repeats_collapsed', { link: this.portConfig.id });
       return;
     }
-    const { readings, events } = rflinkPacketToInputs(device, message, atMs, line);
+    const { readings, events } = rflinkPacketToInputs(device, message, atMs, line, channel);
     for (const reading of readings) this.bus.emit('reading', reading);
     for (const event of events) this.bus.emit('deviceEvent', event);
   }

@@ -24,6 +24,7 @@ export const METRICS = {
   smoke: { type: 'boolean', unit: null, doc: 'a smoke detector is in alarm' },
   gas: { type: 'boolean', unit: null, doc: 'a gas detector is in alarm' },
   water_leak: { type: 'boolean', unit: null, doc: 'a water-leak sensor is wet' },
+  action: { type: 'string', unit: null, doc: 'a device event: button_press | sos | cancel' },
   // Device health
   battery: { type: 'integer', unit: 'percent', doc: 'battery level 0-100' },
   battery_low: { type: 'boolean', unit: null, doc: 'the device reports a low battery' },

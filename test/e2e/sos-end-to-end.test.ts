@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,21 +82,31 @@ describe('SOS end to end, three processes', () => {
       ]),
     });
     await waitForLine(sim, /simulator ready/, 30_000);
-    const gateway = start(
-      'gateway',
-      ['gateway/cli.ts', 'run', '--config', join(REPO_ROOT, 'config/demo/gateway.yaml')],
-      {
-        HOMEBED_GATEWAY__DATA_DIR: join(dir, 'gateway'),
-        HOMEBED_GATEWAY__GATEWAY_ID: 'gw-e2e',
-        HOMEBED_GATEWAY__CLOUD__SECRET: secret!,
-        HOMEBED_GATEWAY__CLOUD__URL: `mqtt://127.0.0.1:${mqttPort}`,
-        HOMEBED_GATEWAY__INFLUX__URL: influxUrl,
-        HOMEBED_GATEWAY__INFLUX__DATABASE: database,
-        HOMEBED_GATEWAY__SERIAL_PORTS__0__PATH: join(dir, 'dev/radar'),
-        HOMEBED_GATEWAY__SERIAL_PORTS__1__PATH: join(dir, 'dev/rflink'),
-        HOMEBED_GATEWAY__LOG__PRETTY: 'false',
-      },
+    // The installer's config file for this home; secret and addresses come by environment, as in a deployment.
+    const gatewayConfig = join(dir, 'gateway.yaml');
+    writeFileSync(
+      gatewayConfig,
+      [
+        'gatewayId: gw-e2e',
+        'bedId: bed-e2e',
+        'cloud:',
+        '  secret: placeholder-overridden',
+        'serialPorts:',
+        `  - { id: bed-radar-port, path: ${join(dir, 'dev/radar')}, protocol: seeed }`,
+        `  - { id: rflink-port, path: ${join(dir, 'dev/rflink')}, protocol: rflink }`,
+        'devices:',
+        '  - { id: bed-radar, kind: mr60bha1, role: bed_radar, room: bedroom, link: bed-radar-port }',
+        '  - { id: sos-button, kind: rf_button, role: sos_button, room: bedroom, link: rflink-port, address: "EV1527:0d3e4:01" }',
+        '',
+      ].join('\n'),
     );
+    const gateway = start('gateway', ['gateway/cli.ts', 'run', '--config', gatewayConfig], {
+      HOMEBED_GATEWAY__DATA_DIR: join(dir, 'gateway'),
+      HOMEBED_GATEWAY__CLOUD__SECRET: secret!,
+      HOMEBED_GATEWAY__CLOUD__URL: `mqtt://127.0.0.1:${mqttPort}`,
+      HOMEBED_GATEWAY__INFLUX__URL: influxUrl,
+      HOMEBED_GATEWAY__INFLUX__DATABASE: database,
+    });
     await waitForLine(gateway, /connected to cloud/, 30_000);
   });
 
@@ -125,7 +135,7 @@ describe('SOS end to end, three processes', () => {
     );
     expect(alarm).toMatchObject({
       gatewayId: 'gw-e2e',
-      bedId: 'bed-demo-001',
+      bedId: 'bed-e2e',
       severity: 'critical',
       state: 'raised',
       seq: 1,

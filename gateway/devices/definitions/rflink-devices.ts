@@ -1,6 +1,7 @@
 import type { DeviceConfig } from '../../config/schema.js';
 import type { Reading } from '../../telemetry/reading.js';
 import type { DeviceEvent } from '../device-event.js';
+import type { AddressChannel } from '../device-registry.js';
 import type { RflinkMessage } from '../protocols/rflink/index.js';
 
 type Packet = Extract<RflinkMessage, { kind: 'packet' }>;
@@ -21,6 +22,7 @@ export function rflinkPacketToInputs(
   packet: Packet,
   atMs: number,
   raw: string,
+  channel: AddressChannel = 'main',
 ): DeviceInputs {
   const readings: Reading[] = [];
   const events: DeviceEvent[] = [];
@@ -37,8 +39,13 @@ export function rflinkPacketToInputs(
       if (on || cmd === undefined) events.push({ deviceId: device.id, kind: 'button_press', atMs, raw });
       break;
     case 'rf_contact':
-      // EV1527 door contacts send one code with ON when the magnet leaves (open), OFF when it returns.
-      if (on || off) reading('contact_open', on);
+      // Two-code contacts send `CMD=ON` on a second code when they close (EV1527 never prints OFF);
+      // one-code contacts (ARC/KAKU style) send ON when the magnet leaves and OFF when it returns.
+      if (channel === 'close') {
+        if (on || cmd === undefined) reading('contact_open', false);
+      } else if (on || off) {
+        reading('contact_open', on);
+      }
       break;
     case 'rf_pir':
       if (on || field('PIR') === 'ON' || cmd === undefined) reading('occupancy', true);

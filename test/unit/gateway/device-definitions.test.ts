@@ -40,6 +40,14 @@ describe('RFLink device definitions', () => {
     ).toEqual([['contact_open', false]]);
   });
 
+  it('a two-code contact reports closed when its close code says ON', () => {
+    const device = { ...rf('rf_contact', 'front_door'), closeAddress: 'EV1527:1:0e' };
+    const message = parseRflinkLine('20;0A;EV1527;ID=00001;SWITCH=0e;CMD=ON;');
+    if (message.kind !== 'packet') throw new Error('not a packet');
+    const { readings } = rflinkPacketToInputs(device, message, 1_000, '', 'close');
+    expect(readings.map((r) => [r.metric, r.value])).toEqual([['contact_open', false]]);
+  });
+
   it('PIR, smoke, gas and water sensors report their condition; BAT=LOW is a battery reading', () => {
     expect(fromLine(rf('rf_pir', 'pir'), '20;05;EV1527;ID=00001;SWITCH=01;CMD=ON;').readings).toEqual([
       ['occupancy', true],
