@@ -43,7 +43,10 @@ export class NativeDevices {
   private handle(topic: string, payload: Buffer): void {
     if (!topic.startsWith('homebed/v1/dev/')) return;
     const parsed = parseNativeDeviceTopic(topic);
-    if (!parsed) return this.reject('topic', topic, 'not homebed/v1/dev/<deviceId>/state|event|availability');
+    if (!parsed) {
+      this.reject('topic', topic, 'not homebed/v1/dev/<deviceId>/state|event|availability');
+      return;
+    }
     const device = this.registry.findByAddress('native', parsed.deviceId);
     if (!device) {
       this.registry.reportUnpaired('native', parsed.deviceId, parsed.kind);
@@ -54,7 +57,10 @@ export class NativeDevices {
     switch (parsed.kind) {
       case 'state': {
         const result = parsePayload(nativeStateSchema, payload);
-        if (!result.ok) return this.reject('schema', topic, result.error);
+        if (!result.ok) {
+          this.reject('schema', topic, result.error);
+          return;
+        }
         const atMs = result.value.at ? Date.parse(result.value.at) : now;
         this.registry.markSeen(device.id, now);
         const { readings } = jsonStateToInputs(device, result.value, atMs, raw);
@@ -63,7 +69,10 @@ export class NativeDevices {
       }
       case 'event': {
         const result = parsePayload(nativeEventSchema, payload);
-        if (!result.ok) return this.reject('schema', topic, result.error);
+        if (!result.ok) {
+          this.reject('schema', topic, result.error);
+          return;
+        }
         this.registry.markSeen(device.id, now);
         const atMs = result.value.at ? Date.parse(result.value.at) : now;
         const kind = result.value.action === 'press' ? 'button_press' : result.value.action;
@@ -72,7 +81,10 @@ export class NativeDevices {
       }
       case 'availability': {
         const result = parsePayload(nativeAvailabilitySchema, payload);
-        if (!result.ok) return this.reject('schema', topic, result.error);
+        if (!result.ok) {
+          this.reject('schema', topic, result.error);
+          return;
+        }
         const online = result.value.state === 'online';
         this.registry.setAvailability(device.id, online);
         if (online) this.registry.markSeen(device.id, now);

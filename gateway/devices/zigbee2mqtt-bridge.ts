@@ -63,12 +63,18 @@ export class Zigbee2mqttBridge {
     const text = payload.toString('utf8');
     if (rest === 'bridge/state') {
       const state = parseAvailability(text);
-      if (state === null) return this.reject('availability', rest, text);
+      if (state === null) {
+        this.reject('availability', rest, text);
+        return;
+      }
       this.bridgeOnline = state;
       this.logger.info({ state: state ? 'online' : 'offline' }, 'zigbee2mqtt bridge state');
       return;
     }
-    if (rest === 'bridge/devices') return this.onDevices(text);
+    if (rest === 'bridge/devices') {
+      this.onDevices(text);
+      return;
+    }
     if (rest.startsWith('bridge/')) return;
     const segments = rest.split('/');
     const last = segments[segments.length - 1];
@@ -83,7 +89,10 @@ export class Zigbee2mqttBridge {
     const atMs = this.clock.now();
     if (isAvailability) {
       const online = parseAvailability(text);
-      if (online === null) return this.reject('availability', rest, text);
+      if (online === null) {
+        this.reject('availability', rest, text);
+        return;
+      }
       this.registry.setAvailability(device.id, online);
       this.bus.emit('availability', { deviceId: device.id, online, atMs });
       return;
@@ -92,9 +101,13 @@ export class Zigbee2mqttBridge {
     try {
       state = JSON.parse(text);
     } catch {
-      return this.reject('json', rest, text);
+      this.reject('json', rest, text);
+      return;
     }
-    if (!state || typeof state !== 'object' || Array.isArray(state)) return this.reject('json', rest, text);
+    if (!state || typeof state !== 'object' || Array.isArray(state)) {
+      this.reject('json', rest, text);
+      return;
+    }
     this.registry.markSeen(device.id, atMs);
     const inputs = jsonStateToInputs(device, state as Record<string, unknown>, atMs, text.slice(0, 512));
     if (inputs.invalid.length) {
@@ -114,9 +127,13 @@ export class Zigbee2mqttBridge {
     try {
       list = JSON.parse(text);
     } catch {
-      return this.reject('json', 'bridge/devices', text);
+      this.reject('json', 'bridge/devices', text);
+      return;
     }
-    if (!Array.isArray(list)) return this.reject('json', 'bridge/devices', text);
+    if (!Array.isArray(list)) {
+      this.reject('json', 'bridge/devices', text);
+      return;
+    }
     const paired: PairedZigbeeDevice[] = [];
     for (const entry of list) {
       if (!entry || typeof entry !== 'object') continue;
