@@ -49,7 +49,8 @@ describe('every device kind, simulator → gateway → bus and InfluxDB', () => 
         serialPorts: [port('bed', 'seeed'), port('fall', 'seeed'), port('rf', 'rflink')],
         devices: [
           { id: 'bed-radar', kind: 'mr60bha1', role: 'bed_radar', link: 'bed' },
-          { id: 'fall-radar', kind: 'mr60fda1', role: 'fall_radar', link: 'fall' },
+          // A short reporting time so the test can watch supervision work (the default is 90 s).
+          { id: 'fall-radar', kind: 'mr60fda1', role: 'fall_radar', link: 'fall', offlineAfterS: 3 },
           { id: 'rf-sos', kind: 'rf_button', role: 'sos_button', link: 'rf', address: 'EV1527:0d3e4:01' },
           { id: 'rf-call', kind: 'rf_button', role: 'sos_button', link: 'rf', address: 'Keeloq:e311:0A' },
           {
@@ -72,6 +73,7 @@ describe('every device kind, simulator → gateway → bus and InfluxDB', () => 
           { id: 'pendant', kind: 'native', role: 'sos_button' },
         ],
         rules: { sos: { repeatWindowMs: 0 } },
+        supervision: { checkIntervalS: 1 },
       }),
       clock: systemClock,
       logger: silentLogger(),
@@ -251,9 +253,40 @@ describe('every device kind, simulator → gateway → bus and InfluxDB', () => 
     await expectReading('pendant', 'battery', 42);
   });
 
-  it('nothing was dropped or left unpaired along the way', () => {
+  it('line noise and bad checksums from the simulator are dropped and counted; good frames keep coming', async () => {
+    const before = readings.filter((r) => r.deviceId === 'bed-radar').length;
+    sim.setFaults('bed-radar', { noise: 0.5, badChecksums: 0.3 });
+    await waitFor(
+      () => gateway.counters.get('frames_dropped', { link: 'bed', reason: 'checksum' }) > 0,
+      15_000,
+      'checksum drops',
+    );
+    await waitFor(
+      () => readings.filter((r) => r.deviceId === 'bed-radar').length > before + 3,
+      15_000,
+      'readings continue',
+    );
+    sim.setFaults('bed-radar', { noise: false, badChecksums: false });
+  });
+
+  it('a device gone silent raises device_offline; its return clears it', async () => {
+    sim.setFaults('fall-radar', { silent: true });
+    await waitFor(
+      () => gateway.activeAlarms().includes('device_offline:fall-radar'),
+      10_000,
+      'offline raised',
+    );
+    sim.setFaults('fall-radar', { silent: false });
+    await waitFor(
+      () => !gateway.activeAlarms().includes('device_offline:fall-radar'),
+      10_000,
+      'offline cleared',
+    );
+  });
+
+  it('nothing was left unpaired along the way, and nothing dropped but what the faults caused', () => {
     expect(gateway.registry.unpairedDevices()).toEqual([]);
-    expect(gateway.counters.total('frames_dropped')).toBe(0);
+    expect(gateway.counters.total('lines_dropped')).toBe(0);
     expect(gateway.counters.total('zigbee_messages_rejected')).toBe(0);
     expect(gateway.counters.total('native_messages_rejected')).toBe(0);
     expect(gateway.counters.total('radar_model_mismatch')).toBe(0);
