@@ -3,7 +3,7 @@ import { Counters } from '../common/counters.js';
 import type { Logger } from '../common/logger.js';
 import type { SqliteDatabase } from '../common/sqlite.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
-import { CONTRACT_VERSION } from '../contract/index.js';
+import { type AlarmMessage, CONTRACT_VERSION } from '../contract/index.js';
 import { DEFAULT_BAUD_RATE, type GatewayConfig } from './config/schema.js';
 import type { GatewayEvents } from './devices/device-event.js';
 import { DEVICE_KINDS } from './devices/device-kinds.js';
@@ -13,7 +13,9 @@ import { RflinkPort } from './devices/rflink-port.js';
 import { SeeedRadarPort } from './devices/seeed-radar-port.js';
 import { Zigbee2mqttBridge } from './devices/zigbee2mqtt-bridge.js';
 import { AlarmBook } from './rules/alarm-book.js';
-import { SosRule } from './rules/sos-rule.js';
+import { DeadlineScheduler } from './rules/deadlines.js';
+import { LatestState } from './rules/latest-state.js';
+import { RuleEngine } from './rules/rule-engine.js';
 import { openGatewayDb } from './store/gateway-db.js';
 import { DeviceSupervisor } from './supervision/device-supervisor.js';
 import { LinkSupervisor } from './supervision/link-supervisor.js';
@@ -59,6 +61,7 @@ export class Gateway {
   private db: SqliteDatabase | null = null;
   private outbox: AlarmOutbox | null = null;
   private book: AlarmBook | null = null;
+  private deadlines: DeadlineScheduler | null = null;
   private readonly links = new Map<string, SerialLink>();
   private readonly cloud: CloudLink;
   private readonly telemetry: TelemetryBatcher;
@@ -132,6 +135,8 @@ export class Gateway {
     );
     const book = new AlarmBook(this.db, (draft) => sender.raise(draft));
     this.book = book;
+    const deadlines = new DeadlineScheduler(this.db, clock, logger.child({ component: 'rules' }));
+    this.deadlines = deadlines;
     const child = (component: string, extra: Record<string, string> = {}) =>
       logger.child({ component, ...extra });
 
@@ -163,12 +168,20 @@ export class Gateway {
     }
 
     this.services.push(
-      new SosRule(
-        this.bus,
-        this.registry,
-        (draft) => sender.raise(draft),
-        child('rules', { rule: 'sos' }),
-        config.rules.sos,
+      new RuleEngine(
+        {
+          bus: this.bus,
+          clock,
+          registry: this.registry,
+          book,
+          deadlines,
+          state: new LatestState(this.db),
+          raise: (draft) => sender.raise(draft),
+          rules: config.rules,
+          timeZone: config.timeZone,
+          logger: child('rules'),
+        },
+        deadlines,
       ),
       new DeviceSupervisor(this.registry, this.bus, book, clock, child('supervision'), {
         checkIntervalMs: config.supervision.checkIntervalS * 1000,
@@ -292,6 +305,11 @@ export class Gateway {
     this.deps.logger.info('gateway stopped');
   }
 
+  /** Every alarm this gateway has committed, oldest first. */
+  alarmLog(): AlarmMessage[] {
+    return this.outbox?.all() ?? [];
+  }
+
   outboxDepth(): number {
     return this.outbox?.depth() ?? 0;
   }
@@ -299,6 +317,11 @@ export class Gateway {
   /** Condition alarms active now (keys such as `device_offline:bed-radar`). */
   activeAlarms(): string[] {
     return this.book?.activeKeys() ?? [];
+  }
+
+  /** Rule timers waiting in the store (key, kind, due time). */
+  pendingDeadlines(): { key: string; kind: string; dueAtMs: number }[] {
+    return this.deadlines?.pending() ?? [];
   }
 
   /** Serial link states by port id. */

@@ -9,6 +9,7 @@ import {
 } from '../../common/config/shared-schemas.js';
 import { DEVICE_ID_PATTERN } from '../../contract/native-device.js';
 import { DEVICE_KIND_NAMES, DEVICE_KINDS, DEVICE_ROLES } from '../devices/device-kinds.js';
+import { rulesConfigSchema } from './rules-schema.js';
 
 /**
  * The gateway's configuration: one schema, the defaults in it, the type
@@ -239,21 +240,7 @@ export const gatewayConfigSchema = z
       })
       .prefault({})
       .describe('Device and link supervision.'),
-    rules: z
-      .object({
-        sos: z
-          .object({
-            repeatWindowMs: z
-              .number()
-              .int()
-              .min(0)
-              .default(3_000)
-              .describe('Presses of one button closer together than this are one call (care-rules.md).'),
-          })
-          .prefault({}),
-      })
-      .prefault({})
-      .describe('Care rules and their settings.'),
+    rules: rulesConfigSchema,
     log: logConfigSchema,
   })
   .superRefine((cfg, ctx) => {

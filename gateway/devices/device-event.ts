@@ -1,3 +1,4 @@
+import type { AckMessage, AlarmMessage } from '../../contract/index.js';
 import type { Reading } from '../telemetry/reading.js';
 
 /**
@@ -27,4 +28,8 @@ export interface GatewayEvents {
   deviceEvent: DeviceEvent;
   availability: AvailabilityChange;
   deviceIdentified: { deviceId: string; model?: string; firmware?: string };
+  /** An alarm state change committed to the outbox (raised, cleared or cancelled). */
+  alarmCommitted: AlarmMessage;
+  /** A status from the cloud about one of our alarms (stored, acknowledged, resolved). */
+  alarmAck: AckMessage;
 }

@@ -17,7 +17,7 @@ import {
 } from './protocols/rflink/index.js';
 
 /** A transmitter repeats one press several times within about a second; collapse those. */
-const REPEAT_WINDOW_MS = 1_500;
+const REPEAT_WINDOW_MS = 800;
 
 /**
  * A serial port with an RFLink 433 MHz receiver: lines → messages →

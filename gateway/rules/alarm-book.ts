@@ -62,6 +62,37 @@ export class AlarmBook {
 
   /** Clear the alarm active under `key` (a `cleared` message referring to it); null if none is active. */
   clear(key: string, atMs: number, evidence: Evidence[], message?: string): AlarmMessage | null {
+    return this.end(key, 'cleared', atMs, evidence, message);
+  }
+
+  /** The resident cancelled the alarm active under `key` (still recorded and sent: the centre may call). */
+  cancel(key: string, atMs: number, evidence: Evidence[], message?: string): AlarmMessage | null {
+    return this.end(key, 'cancelled', atMs, evidence, message);
+  }
+
+  /** When the alarm active under `key` was raised (edge time), if one is. */
+  activeSince(key: string): number | null {
+    const row = this.db.prepare(`SELECT raised_at_ms FROM active_alarms WHERE key = ?`).get(key) as
+      | { raised_at_ms: number }
+      | undefined;
+    return row?.raised_at_ms ?? null;
+  }
+
+  /** The id of the alarm active under `key`, if any. */
+  activeAlarmId(key: string): string | null {
+    const row = this.db.prepare(`SELECT alarm_id FROM active_alarms WHERE key = ?`).get(key) as
+      | { alarm_id: string }
+      | undefined;
+    return row?.alarm_id ?? null;
+  }
+
+  private end(
+    key: string,
+    state: 'cleared' | 'cancelled',
+    atMs: number,
+    evidence: Evidence[],
+    message?: string,
+  ): AlarmMessage | null {
     return this.db.transaction((): AlarmMessage | null => {
       const row = this.db.prepare(`SELECT * FROM active_alarms WHERE key = ?`).get(key) as
         | ActiveRow
@@ -71,7 +102,7 @@ export class AlarmBook {
       return this.commit({
         type: row.type,
         severity: row.severity,
-        state: 'cleared',
+        state,
         atMs,
         ...(row.device_id ? { deviceId: row.device_id } : {}),
         refersTo: row.alarm_id,

@@ -1,65 +1,67 @@
-import type { Logger } from '../../common/logger.js';
-import type { TypedEmitter } from '../../common/typed-emitter.js';
-import type { GatewayEvents } from '../devices/device-event.js';
-import type { DeviceRegistry } from '../devices/device-registry.js';
-import type { AlarmDraft } from '../uplink/alarm-outbox.js';
-
-export interface SosRuleOptions {
-  /** Presses of one button closer together than this are one press. */
-  repeatWindowMs: number;
-}
+import type { AlarmMessage } from '../../contract/index.js';
+import { BaseRule, type RuleContext } from './rule-context.js';
 
 /**
- * SOS: a press of a device whose role is `sos_button`, or an explicit
- * emergency from any device (zigbee `action: emergency`, a native `sos`
- * event), raises a critical `sos_button` alarm at once. Presses within the
- * repeat window are the same call for help, not new alarms.
+ * SOS (care-rules.md): a press of a device whose role is `sos_button`, or an
+ * explicit emergency from any device (zigbee `action: emergency`, a native
+ * `sos` event), raises a critical `sos_button` alarm at once. Presses within
+ * the repeat window are the same call for help, not new alarms. An SOS is
+ * never delayed: a press that turns out to be half of a cancel gesture
+ * (FallRule) is cancelled afterwards, not held back.
  */
-export class SosRule {
+export class SosRule extends BaseRule {
+  readonly name = 'sos';
   private readonly lastPressAtMs = new Map<string, number>();
-  private off: (() => void) | null = null;
+  private readonly recent = new Map<string, AlarmMessage>();
 
-  constructor(
-    private readonly bus: TypedEmitter<GatewayEvents>,
-    private readonly registry: DeviceRegistry,
-    private readonly raise: (draft: AlarmDraft) => void,
-    private readonly logger: Logger,
-    private readonly options: SosRuleOptions,
-  ) {}
+  constructor(ctx: RuleContext) {
+    super(ctx);
+  }
 
   start(): void {
-    this.off = this.bus.on('deviceEvent', (event) => {
-      const device = this.registry.get(event.deviceId);
+    this.listen('deviceEvent', (event) => {
+      const device = this.ctx.registry.get(event.deviceId);
       if (!device) return;
       const isSos = event.kind === 'sos' || (event.kind === 'button_press' && device.role === 'sos_button');
       if (!isSos) return;
       const last = this.lastPressAtMs.get(device.id);
       this.lastPressAtMs.set(device.id, event.atMs);
-      if (last !== undefined && event.atMs - last < this.options.repeatWindowMs) {
-        this.logger.debug({ device: device.id }, 'SOS press within the repeat window; same call');
+      if (last !== undefined && event.atMs - last < this.ctx.rules.sos.repeatWindowMs) {
+        this.ctx.logger.debug({ device: device.id }, 'SOS press within the repeat window; same call');
         return;
       }
-      this.raise({
+      const alarm = this.ctx.raise({
         type: 'sos_button',
         severity: 'critical',
         state: 'raised',
         atMs: event.atMs,
         deviceId: device.id,
         evidence: [
-          {
-            deviceId: device.id,
-            kind: event.kind,
-            at: new Date(event.atMs).toISOString(),
-            raw: event.raw.slice(0, 512),
-          },
+          { deviceId: device.id, kind: event.kind, at: this.iso(event.atMs), raw: event.raw.slice(0, 512) },
         ],
         message: device.room ? `SOS button pressed (${device.room})` : 'SOS button pressed',
       });
+      this.recent.set(device.id, alarm);
     });
   }
 
-  stop(): void {
-    this.off?.();
-    this.off = null;
+  /**
+   * Cancel the SOS alarm this device raised at or after `sinceMs` (the first
+   * press of a double-press cancel gesture). Returns the cancel message.
+   */
+  cancelRecent(deviceId: string, sinceMs: number, atMs: number, reason: string): AlarmMessage | null {
+    const alarm = this.recent.get(deviceId);
+    if (!alarm || Date.parse(alarm.at) < sinceMs) return null;
+    this.recent.delete(deviceId);
+    return this.ctx.raise({
+      type: 'sos_button',
+      severity: 'critical',
+      state: 'cancelled',
+      atMs,
+      deviceId,
+      refersTo: alarm.id,
+      evidence: [{ deviceId, kind: 'cancel', value: reason, at: this.iso(atMs) }],
+      message: reason,
+    });
   }
 }

@@ -29,6 +29,16 @@ const MIGRATIONS = [
   );
   CREATE TABLE alarm_history (key TEXT PRIMARY KEY, last_raised_at_ms INTEGER NOT NULL);
   `,
+  `
+  CREATE TABLE deadlines (key TEXT PRIMARY KEY, kind TEXT NOT NULL, due_at_ms INTEGER NOT NULL, payload TEXT);
+  CREATE TABLE latest_state (
+    device_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (device_id, metric)
+  );
+  `,
 ];
 
 export function openGatewayDb(dataDir: string): SqliteDatabase {

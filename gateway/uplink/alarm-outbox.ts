@@ -124,6 +124,14 @@ export class AlarmOutbox {
     return result.changes > 0;
   }
 
+  /** Every alarm committed, oldest first (for checks, scenarios and the status command). */
+  all(limit = 10_000): AlarmMessage[] {
+    const rows = this.db.prepare(`SELECT payload FROM outbox ORDER BY seq LIMIT ?`).all(limit) as {
+      payload: string;
+    }[];
+    return rows.map((r) => JSON.parse(r.payload) as AlarmMessage);
+  }
+
   depth(): number {
     return (
       this.db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE stored_at_ms IS NULL`).get() as { n: number }

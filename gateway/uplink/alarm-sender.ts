@@ -43,6 +43,7 @@ export class AlarmSender {
     private readonly counters: Counters,
     private readonly options: AlarmSenderOptions,
     private readonly onAck: (ack: AckMessage) => void = () => {},
+    private readonly onCommitted: (alarm: AlarmMessage) => void = () => {},
   ) {
     this.random = options.random ?? Math.random;
   }
@@ -79,6 +80,7 @@ export class AlarmSender {
       },
       'alarm committed to outbox',
     );
+    this.onCommitted(message);
     void this.sendDue();
     return message;
   }
