@@ -59,7 +59,7 @@ export class RuleHarness {
 
   private build(): void {
     this.db = openGatewayDb(this.dataDir);
-    this.bus = new TypedEmitter<GatewayEvents>((e, err) => {
+    this.bus = new TypedEmitter<GatewayEvents>((_event, err) => {
       throw err;
     });
     const registry = new DeviceRegistry(HOME, this.clock);
