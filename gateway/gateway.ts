@@ -12,6 +12,12 @@ import { NativeDevices } from './devices/native-devices.js';
 import { RflinkPort } from './devices/rflink-port.js';
 import { SeeedRadarPort } from './devices/seeed-radar-port.js';
 import { Zigbee2mqttBridge } from './devices/zigbee2mqtt-bridge.js';
+import { createNotifiers } from './feedback/create-notifiers.js';
+import { FeedbackService } from './feedback/feedback-service.js';
+import { type CronScheduler, createCronScheduler } from './jobs/cron-scheduler.js';
+import { bedSensorsOf, DailySummary, summaryToReadings } from './jobs/daily-summary.js';
+import { EventOutbox } from './jobs/event-outbox.js';
+import { SosTestReminder, sosButtonsOf } from './jobs/sos-test-reminder.js';
 import { AlarmBook } from './rules/alarm-book.js';
 import { DeadlineScheduler } from './rules/deadlines.js';
 import { LatestState } from './rules/latest-state.js';
@@ -62,6 +68,7 @@ export class Gateway {
   private outbox: AlarmOutbox | null = null;
   private book: AlarmBook | null = null;
   private deadlines: DeadlineScheduler | null = null;
+  private scheduler: CronScheduler | null = null;
   private readonly links = new Map<string, SerialLink>();
   private readonly cloud: CloudLink;
   private readonly telemetry: TelemetryBatcher;
@@ -166,6 +173,87 @@ export class Gateway {
         ),
       );
     }
+
+    const scheduler = createCronScheduler(clock, child('jobs'), this.counters);
+    this.scheduler = scheduler;
+    const db = this.db;
+    // Events (daily summary, SOS test reminder) wait in SQLite while the cloud is away.
+    const events = new EventOutbox(
+      db,
+      (p) => this.cloud.publish('event', p),
+      clock,
+      child('events'),
+      this.counters,
+    );
+    this.offs.push(this.cloud.events.on('connected', () => events.kick()));
+    this.services.push(events);
+    if (config.jobs.dailySummary.enabled) {
+      this.services.push(
+        new DailySummary(
+          {
+            db,
+            bus: this.bus,
+            scheduler,
+            clock,
+            logger: child('jobs', { job: 'daily-summary' }),
+            counters: this.counters,
+            onSummary: (s) => {
+              for (const r of summaryToReadings(s)) this.telemetry.add(r);
+              events.enqueue(s);
+            },
+          },
+          {
+            gatewayId: config.gatewayId,
+            bedId: config.bedId,
+            timeZone: config.timeZone,
+            cron: config.jobs.dailySummary.cron,
+            nightWindow: config.rules.nightWindow,
+            bedSensors: bedSensorsOf(config.devices),
+          },
+        ),
+      );
+    }
+    if (config.jobs.sosTestReminder.enabled) {
+      this.services.push(
+        new SosTestReminder(
+          {
+            db,
+            bus: this.bus,
+            scheduler,
+            clock,
+            logger: child('jobs', { job: 'sos-test-reminder' }),
+            counters: this.counters,
+            onReminder: (e) => events.enqueue(e),
+          },
+          {
+            gatewayId: config.gatewayId,
+            bedId: config.bedId,
+            timeZone: config.timeZone,
+            cron: config.jobs.sosTestReminder.cron,
+            windowDays: config.jobs.sosTestReminder.windowDays,
+            buttons: sosButtonsOf(config.devices),
+          },
+        ),
+      );
+    }
+    this.services.push(
+      new FeedbackService(
+        {
+          bus: this.bus,
+          db,
+          clock,
+          logger: child('feedback'),
+          counters: this.counters,
+          notifiers: createNotifiers(config.feedback.notifiers, this.links, child('feedback')),
+          lookupAlarm: (id) => outbox.get(id)?.message ?? null,
+        },
+        {
+          timeoutMs: config.feedback.timeoutMs,
+          severities: config.feedback.severities,
+          maxAckAgeMs: config.feedback.maxAckAgeS * 1000,
+        },
+      ),
+    );
 
     this.services.push(
       new RuleEngine(
@@ -295,6 +383,7 @@ export class Gateway {
     for (const service of [...this.services].reverse()) {
       if (service !== this.telemetry) await service.stop();
     }
+    this.scheduler?.stop();
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     await this.localBroker?.stop();
     await this.telemetry.stop();

@@ -19,7 +19,9 @@ const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_:.-]{0,63}$/, 'must be lower-case letters, digits, "_", ":", "." or "-"')
   .optional()
-  .describe('Name in logs and counters (`feedback_failures{notifier}`); default from the type, e.g. `rflink:rflink`.');
+  .describe(
+    'Name in logs and counters (`feedback_failures{notifier}`); default from the type, e.g. `rflink:rflink`.',
+  );
 const timeoutMs = z
   .number()
   .int()
@@ -86,7 +88,9 @@ export const feedbackConfigSchema = z
       .int()
       .positive()
       .default(5_000)
-      .describe('Default limit for one output; a slow or hung output is abandoned (and counted), never waited for.'),
+      .describe(
+        'Default limit for one output; a slow or hung output is abandoned (and counted), never waited for.',
+      ),
     severities: z
       .array(z.enum(SEVERITIES))
       .min(1)
@@ -121,14 +125,19 @@ export function feedbackConfigIssues(
   const names = new Set<string>();
   feedback.notifiers.forEach((n, i) => {
     if (n.name !== undefined) {
-      if (names.has(n.name)) issues.push({ path: ['feedback', 'notifiers', i, 'name'], message: 'duplicate name' });
+      if (names.has(n.name))
+        issues.push({ path: ['feedback', 'notifiers', i, 'name'], message: 'duplicate name' });
       names.add(n.name);
     }
     if (n.type !== 'rflink') return;
     const port = serialPorts.find((p) => p.id === n.link);
-    if (!port) issues.push({ path: ['feedback', 'notifiers', i, 'link'], message: 'no serial port with this id' });
+    if (!port)
+      issues.push({ path: ['feedback', 'notifiers', i, 'link'], message: 'no serial port with this id' });
     else if (port.protocol !== 'rflink')
-      issues.push({ path: ['feedback', 'notifiers', i, 'link'], message: `a ${port.protocol} port cannot transmit` });
+      issues.push({
+        path: ['feedback', 'notifiers', i, 'link'],
+        message: `a ${port.protocol} port cannot transmit`,
+      });
   });
   return issues;
 }

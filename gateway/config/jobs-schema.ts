@@ -32,7 +32,9 @@ export const jobsConfigSchema = z
     sosTestReminder: z
       .object({
         enabled: z.boolean().default(true).describe('Send the weekly reminder.'),
-        cron: cronExpression('0 10 * * 1').describe('When the reminder is sent (home time zone); default Monday 10:00.'),
+        cron: cronExpression('0 10 * * 1').describe(
+          'When the reminder is sent (home time zone); default Monday 10:00.',
+        ),
         windowDays: z
           .number()
           .int()

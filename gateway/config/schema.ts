@@ -9,6 +9,8 @@ import {
 } from '../../common/config/shared-schemas.js';
 import { DEVICE_ID_PATTERN } from '../../contract/native-device.js';
 import { DEVICE_KIND_NAMES, DEVICE_KINDS, DEVICE_ROLES } from '../devices/device-kinds.js';
+import { feedbackConfigIssues, feedbackConfigSchema } from './feedback-schema.js';
+import { jobsConfigSchema } from './jobs-schema.js';
 import { rulesConfigSchema } from './rules-schema.js';
 
 /**
@@ -241,6 +243,8 @@ export const gatewayConfigSchema = z
       .prefault({})
       .describe('Device and link supervision.'),
     rules: rulesConfigSchema,
+    jobs: jobsConfigSchema,
+    feedback: feedbackConfigSchema,
     log: logConfigSchema,
   })
   .superRefine((cfg, ctx) => {
@@ -257,6 +261,8 @@ export const gatewayConfigSchema = z
         message: 'set both username and password, or neither',
       });
     }
+    for (const i of feedbackConfigIssues(cfg.feedback, cfg.serialPorts))
+      ctx.addIssue({ code: 'custom', ...i });
     const deviceIds = new Set<string>();
     const addresses = new Set<string>();
     cfg.devices.forEach((d, i) => {

@@ -21,7 +21,7 @@ const FIELD_TYPES = {
 } as const;
 
 /** Tags on every point: which home and which device. */
-export const TAG_KEYS = ['gateway', 'bed', 'device', 'reason'];
+export const TAG_KEYS = ['gateway', 'bed', 'device', 'reason', 'type'];
 
 /**
  * The schema tells the `influx` package each field's type, so integers are

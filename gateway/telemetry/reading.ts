@@ -4,6 +4,40 @@
  * the rules consume them. Every metric has one stable InfluxDB field type
  * (docs/telemetry.md); changing a type is a breaking change.
  */
+/**
+ * InfluxDB metrics of the daily summary (gateway/jobs/daily-summary.ts).
+ * The `device` tag is the bed sensor; the time is the end of the summarised period.
+ */
+export const DAILY_SUMMARY_METRICS = {
+  daily_time_in_bed: {
+    type: 'integer',
+    unit: 'min',
+    doc: 'daily summary: time in bed in the 24 h to the summary time',
+  },
+  daily_observed: {
+    type: 'integer',
+    unit: 'min',
+    doc: 'daily summary: time the in/out-of-bed state was known',
+  },
+  daily_bed_exits: { type: 'integer', unit: 'count', doc: 'daily summary: bed exits' },
+  daily_night_bed_exits: {
+    type: 'integer',
+    unit: 'count',
+    doc: 'daily summary: bed exits in the night window',
+  },
+  daily_longest_out_of_bed: {
+    type: 'integer',
+    unit: 'min',
+    doc: 'daily summary: longest continuous time out of bed in the night window',
+  },
+  daily_heart_rate_avg: { type: 'float', unit: 'bpm', doc: 'daily summary: mean heart rate in bed' },
+  daily_breath_rate_avg: { type: 'float', unit: 'per_min', doc: 'daily summary: mean breath rate in bed' },
+  daily_alarms_total: { type: 'integer', unit: 'count', doc: 'daily summary: alarms raised' },
+  daily_alarms: { type: 'integer', unit: 'count', doc: 'daily summary: alarms raised, by `type` tag' },
+} as const satisfies Record<
+  string,
+  { type: 'integer' | 'float' | 'boolean' | 'string'; unit: string | null; doc: string }
+>;
 export const METRICS = {
   // Radars (Seeed 60 GHz)
   presence: { type: 'boolean', unit: null, doc: 'someone is in the radar field' },
@@ -31,6 +65,7 @@ export const METRICS = {
   linkquality: { type: 'integer', unit: null, doc: 'zigbee link quality 0-255' },
   device_online: { type: 'boolean', unit: null, doc: 'supervision: heard within its reporting time' },
   link_open: { type: 'boolean', unit: null, doc: 'a serial port is open (device tag = port id)' },
+  ...DAILY_SUMMARY_METRICS,
   frames_dropped: {
     type: 'integer',
     unit: 'count',
