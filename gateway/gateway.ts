@@ -139,6 +139,8 @@ export class Gateway {
         retransmitInitialMs: config.cloud.retransmitInitialMs,
         retransmitMaxMs: config.cloud.retransmitMaxMs,
       },
+      (ack) => this.bus.emit('alarmAck', ack),
+      (alarm) => this.bus.emit('alarmCommitted', alarm),
     );
     const book = new AlarmBook(this.db, (draft) => sender.raise(draft));
     this.book = book;

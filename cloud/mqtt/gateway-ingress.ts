@@ -111,6 +111,25 @@ export class GatewayIngress {
     }
   }
 
+  /**
+   * Tell a gateway what became of one of its alarms (`acknowledged` when a
+   * person has taken it, `resolved`), so it can tell the resident help is coming.
+   */
+  async sendStatus(
+    gatewayId: string,
+    alarmId: string,
+    status: 'acknowledged' | 'resolved',
+    by?: string,
+  ): Promise<void> {
+    await this.sendAck(gatewayId, {
+      v: CONTRACT_VERSION,
+      alarmId,
+      status,
+      at: new Date(this.clock.now()).toISOString(),
+      ...(by ? { by } : {}),
+    });
+  }
+
   private async sendAck(gatewayId: string, ack: AckMessage): Promise<void> {
     try {
       await this.publish(gatewayTopic(gatewayId, 'ack'), encodePayload(ackMessageSchema, ack));

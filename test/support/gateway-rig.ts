@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../common/clock.js';
-import { silentLogger } from '../../common/logger.js';
+import { createLogger, silentLogger } from '../../common/logger.js';
 import { simConfigSchema } from '../../firmware-sim/config.js';
 import { Simulator } from '../../firmware-sim/simulator.js';
 import { type GatewayConfigInput, gatewayConfigSchema } from '../../gateway/config/schema.js';
@@ -72,11 +72,19 @@ export async function startHome(options: {
         address: 'EV1527:0d3e4:01',
       },
     ],
+    // "Help is coming" for the resident: a real process writes a file the test can see.
+    feedback: {
+      notifiers: [{ type: 'sound', command: ['sh', '-c', `echo told >> ${join(dir, 'told-resident')}`] }],
+    },
     // Tests press the SOS button several times within seconds; each press is meant as a new call.
     rules: { sos: { repeatWindowMs: 500 } },
     ...options.overrides,
   });
-  const gateway = new Gateway({ config, clock: systemClock, logger: silentLogger() });
+  const gateway = new Gateway({
+    config,
+    clock: systemClock,
+    logger: process.env.DEBUG_RIG ? createLogger({ level: 'debug' }) : silentLogger(),
+  });
   await gateway.start();
   return {
     sim,

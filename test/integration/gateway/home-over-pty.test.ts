@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloudConfigSchema } from '../../../cloud/config/schema.js';
 import { Relay } from '../../../cloud/relay.js';
@@ -16,6 +18,7 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
   let sim: Simulator;
   let gateway: Gateway;
   let stopHome: () => Promise<void>;
+  let homeDir: string;
   let influxUrl: string;
   let database: string;
 
@@ -27,6 +30,7 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
     ({
       sim,
       gateway,
+      dir: homeDir,
       stop: stopHome,
     } = await startHome({ mqttPort: relay.mqttPort, secret, influxUrl, database }));
     await waitFor(() => gateway.cloudConnected, 10_000, 'gateway connected');
@@ -71,6 +75,17 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
     expect(listAlarms(relay).filter((a) => a.type === 'sos_button')).toHaveLength(1);
     await waitFor(() => gateway.alarmRecord(alarm.id)?.storedAtMs, 5_000, 'stored ack at the gateway');
     expect(gateway.outboxDepth()).toBe(0);
+  });
+
+  it('tells the resident help is coming when the centre acknowledges, once', async () => {
+    const alarm = listAlarms(relay).find((a) => a.type === 'sos_button')!;
+    await relay.ingress.sendStatus('gw-home', alarm.id, 'acknowledged', 'operator 7');
+    await relay.ingress.sendStatus('gw-home', alarm.id, 'acknowledged', 'operator 7');
+    const file = join(homeDir, 'told-resident');
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8') === 'told\n', 5_000, 'resident told');
+    await waitFor(() => gateway.alarmRecord(alarm.id)?.acknowledgedAtMs, 5_000, 'acknowledged recorded');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readFileSync(file, 'utf8')).toBe('told\n');
   });
 
   it('writes vitals to InfluxDB as integers', async () => {
