@@ -31,6 +31,17 @@ Commands:
   unplug <id>                  pull a serial device's USB plug: its PTY disappears
   replug <id>                  plug it back in: the PTY comes back at the same paths
   state                        print the running simulator's state (devices, faults) as JSON
+  scenario list                the bundled scenarios (firmware-sim/scenarios/), one name per line
+  scenario <name|file> --accelerated [--check]
+                               play a scenario on a simulated clock against an in-process simulator
+                                 and gateway; print the alarms produced; --check: exit 0 only if they
+                                 are exactly the expected ones, each in its window (else print the
+                                 differences, exit 1); --verbose: steps and alarms as they happen;
+                                 --influx-url <url>: also write the readings to InfluxDB 1.x
+  scenario <name|file>         realtime: play the steps at wall-clock pace against the running
+                                 simulator (--control-url); with --cloud-url <url> (the cloud's HTTP
+                                 API, e.g. http://127.0.0.1:8080) check its alarms at the end
+                                 (--gateway-id to count one gateway's only)
 
 Options:
   --config <file>        YAML or JSON config, e.g. config/demo/sim.yaml (default: built-in defaults;
@@ -59,6 +70,12 @@ const OPTIONS = {
   battery: { type: 'string' },
   event: { type: 'string' },
   state: { type: 'string' },
+  accelerated: { type: 'boolean' },
+  check: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  'cloud-url': { type: 'string' },
+  'gateway-id': { type: 'string' },
+  'influx-url': { type: 'string' },
 } as const;
 
 /** `fault` flags: `--noise`, `--noise=0.3`, `--no-noise`, `--clear`; parsed apart from the other options. */
@@ -112,6 +129,11 @@ async function main(argv: readonly string[]): Promise<number> {
       case 'state':
         expectArgs(args, 0, 'state');
         return await showState(values);
+      case 'scenario':
+        return await scenario(
+          expectArgs(args, 1, 'scenario list | scenario <name|file> [--accelerated]')[0]!,
+          values,
+        );
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
@@ -446,6 +468,54 @@ async function plug(command: 'unplug' | 'replug', id: string, values: Values): P
   const { body } = await callApi(resolveControlUrl(values), 'POST', `/${command}/${encodeURIComponent(id)}`);
   process.stdout.write(`${id}: ${body.plugged ? 'plugged in' : 'unplugged'} (${String(body.hostPath)})\n`);
   return 0;
+}
+
+async function scenario(what: string, values: Values): Promise<number> {
+  const { findScenario, listScenarioNames } = await import('./scenarios/catalog.js');
+  if (what === 'list') {
+    for (const name of listScenarioNames()) process.stdout.write(`${name}\n`);
+    return 0;
+  }
+  const accelerated = values.accelerated === true;
+  if (accelerated && (values['cloud-url'] !== undefined || values['control-url'] !== undefined)) {
+    throw new UsageError('--cloud-url and --control-url are for realtime runs (without --accelerated)');
+  }
+  if (!accelerated && values['influx-url'] !== undefined) {
+    throw new UsageError('--influx-url goes with --accelerated (a realtime run uses the running gateway)');
+  }
+  if (!accelerated && values.check && values['cloud-url'] === undefined) {
+    throw new UsageError('a realtime run can only --check the alarms with --cloud-url (the cloud HTTP API)');
+  }
+  let loaded: ReturnType<typeof findScenario>;
+  try {
+    loaded = findScenario(what);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new UsageError(errorMessage(err));
+  }
+  const { runScenario } = await import('./scenarios/runner.js');
+  const { formatResult } = await import('./scenarios/command.js');
+  const progress = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const result = accelerated
+    ? await runScenario(loaded, {
+        mode: 'accelerated',
+        ...(values['influx-url'] ? { influxUrl: values['influx-url'] } : {}),
+        ...(values.verbose ? { onEvent: progress } : {}),
+      })
+    : await runScenario(loaded, {
+        mode: 'realtime',
+        controlUrl: resolveControlUrl(values),
+        ...(values['cloud-url'] ? { cloudUrl: values['cloud-url'] } : {}),
+        ...(values['gateway-id'] ? { gatewayId: values['gateway-id'] } : {}),
+        onEvent: progress,
+      });
+  const check = values.check === true || (!accelerated && values['cloud-url'] !== undefined);
+  if (result.mode === 'accelerated' || result.comparison) {
+    for (const line of formatResult(result, { check })) process.stdout.write(`${line}\n`);
+  }
+  return check && result.ok === false ? 1 : 0;
 }
 
 const code = await main(process.argv.slice(2));

@@ -20,8 +20,8 @@ import {
   type TargetKind,
   type ZigbeeRequest,
 } from './control-server.js';
-import { Mr60bha1Emulator, type Mr60bha1State } from './devices/mr60bha1.js';
-import { Mr60fda1Emulator, type Mr60fda1State } from './devices/mr60fda1.js';
+import { Mr60bha1Emulator, type Mr60bha1ReportIntervals, type Mr60bha1State } from './devices/mr60bha1.js';
+import { Mr60fda1Emulator, type Mr60fda1ReportIntervals, type Mr60fda1State } from './devices/mr60fda1.js';
 import { NativeContractError, NativeDeviceEmulator } from './devices/native-device.js';
 import {
   type RfAction,
@@ -45,6 +45,14 @@ export interface SimulatorDeps {
   socatPath?: string;
   /** Base for relative device paths; default `process.cwd()` (the repo root under `npm run sim`). */
   cwd?: string;
+  /**
+   * Periodic report intervals for every radar of a kind, over the vendor's (unset fields keep them).
+   * Scenario runs on a manual clock lengthen them so a simulated night is not a million frames.
+   */
+  reportIntervals?: {
+    mr60bha1?: Partial<Omit<Mr60bha1ReportIntervals, 'observationSetupMs'>>;
+    mr60fda1?: Partial<Mr60fda1ReportIntervals>;
+  };
 }
 
 /** Where one emulated serial device can be reached. */
@@ -493,7 +501,7 @@ export class Simulator implements ControlTarget {
         model: device.model,
         firmware: device.firmware,
         vitals: device.vitals,
-        intervals: { observationSetupMs: device.observationSetupMs },
+        intervals: { ...this.deps.reportIntervals?.mr60bha1, observationSetupMs: device.observationSetupMs },
         random,
         logger,
       });
@@ -506,6 +514,7 @@ export class Simulator implements ControlTarget {
         firmware: device.firmware,
         residencyDelayMs: device.residencyDelayMs,
         initial: { present: device.present },
+        intervals: this.deps.reportIntervals?.mr60fda1,
         random,
         logger,
       });

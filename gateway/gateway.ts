@@ -282,6 +282,7 @@ export class Gateway {
       new LinkSupervisor(this.links, book, this.bus, clock, child('supervision'), this.counters, {
         lostAfterMs: config.supervision.linkLostAfterMs,
         healthIntervalMs: config.supervision.healthIntervalS * 1000,
+        deviceOf: (linkId) => this.registry.onLink(linkId)[0]?.id,
       }),
       this.telemetry,
       sender,

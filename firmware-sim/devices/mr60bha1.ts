@@ -360,7 +360,8 @@ export class Mr60bha1Emulator {
 
   private reportBreathRate(): void {
     if (!this.vitalsValid()) return;
-    const variation = this.vitals.breathRateVariationPerMin;
+    // Breathing that has stopped does not wander: a baseline of 0 reads 0, not 0–1 (apnoea scenarios).
+    const variation = this.vitals.breathRatePerMin === 0 ? 0 : this.vitals.breathRateVariationPerMin;
     this.breathOffset = this.walk(this.breathOffset, variation);
     const perMin = clampByte(Math.round(this.vitals.breathRatePerMin + this.breathOffset));
     this.lastBreathRatePerMin = perMin;

@@ -30,6 +30,7 @@ export class FallRule extends BaseRule {
 
   start(): void {
     if (!this.ctx.rules.fall.enabled) return;
+    this.sos.setCancelGestureCheck((e) => this.completesCancelGesture(e));
     this.ctx.deadlines.on(CONFIRM, (_key, payload, dueAtMs) => {
       const { deviceId } = payload as { deviceId: string };
       this.confirm(deviceId, dueAtMs, [
@@ -109,6 +110,16 @@ export class FallRule extends BaseRule {
       evidence,
       message: `fall confirmed${this.room(deviceId)}: the person has not got up`,
     });
+  }
+
+  /** Whether this SOS press would be the second within a fall's cancel window (asked before the SOS rule raises). */
+  private completesCancelGesture(e: DeviceEvent): boolean {
+    for (const fallDevice of this.devicesWithRole('fall_radar').map((d) => d.id)) {
+      const since = this.ctx.book.activeSince(this.suspectedKey(fallDevice));
+      if (since === null || e.atMs - since > this.ctx.rules.fall.cancelWindowMs) continue;
+      if ((this.sosPresses.get(fallDevice)?.length ?? 0) >= 1) return true;
+    }
+    return false;
   }
 
   private onDeviceEvent(e: DeviceEvent): void {

@@ -24,6 +24,7 @@ export class InactivityRule extends BaseRule {
   /** Last sign of someone inside: any activity except the front door itself (leaving opens and closes it). */
   private lastInsideMs = 0;
   private away = false;
+  private readonly lastStates = new Map<string, Reading['value']>();
 
   start(): void {
     if (!this.ctx.rules.inactivity.enabled) return;
@@ -49,11 +50,23 @@ export class InactivityRule extends BaseRule {
           doorAtMs: r.atMs,
         });
         if (!this.away) this.activity(r.atMs, r.deviceId, r.metric, false);
-      } else if (isActivity(r)) {
+      } else if (isActivity(r) && this.changed(r)) {
         this.activity(r.atMs, r.deviceId, r.metric, true);
       }
     });
     this.listen('deviceEvent', (e: DeviceEvent) => this.activity(e.atMs, e.deviceId, e.kind, true));
+  }
+
+  /**
+   * Bed and contact states are repeated by some devices (the MR60BHA1 every
+   * 10 min): only a change is a sign of life.
+   */
+  private changed(r: Reading): boolean {
+    if (r.metric !== 'in_bed' && r.metric !== 'contact_open') return true;
+    const key = `${r.deviceId}\0${r.metric}`;
+    const before = this.lastStates.get(key);
+    this.lastStates.set(key, r.value);
+    return before !== undefined && before !== r.value;
   }
 
   private activity(atMs: number, deviceId: string, what: string, inside: boolean): void {

@@ -1,4 +1,5 @@
 import type { AlarmMessage } from '../../contract/index.js';
+import type { DeviceEvent } from '../devices/device-event.js';
 import { BaseRule, type RuleContext } from './rule-context.js';
 
 /**
@@ -13,6 +14,8 @@ export class SosRule extends BaseRule {
   readonly name = 'sos';
   private readonly lastPressAtMs = new Map<string, number>();
   private readonly recent = new Map<string, AlarmMessage>();
+  /** Set by FallRule: whether a press completes a resident's cancel gesture (then it is not a new call). */
+  private completesCancelGesture: (event: DeviceEvent) => boolean = () => false;
 
   constructor(ctx: RuleContext) {
     super(ctx);
@@ -30,6 +33,13 @@ export class SosRule extends BaseRule {
         this.ctx.logger.debug({ device: device.id }, 'SOS press within the repeat window; same call');
         return;
       }
+      if (this.completesCancelGesture(event)) {
+        this.ctx.logger.info(
+          { device: device.id },
+          'second SOS press after a fall: the resident cancels, no new call',
+        );
+        return;
+      }
       const alarm = this.ctx.raise({
         type: 'sos_button',
         severity: 'critical',
@@ -43,6 +53,11 @@ export class SosRule extends BaseRule {
       });
       this.recent.set(device.id, alarm);
     });
+  }
+
+  /** FallRule tells the SOS rule which press completes a cancel gesture. */
+  setCancelGestureCheck(check: (event: DeviceEvent) => boolean): void {
+    this.completesCancelGesture = check;
   }
 
   /**

@@ -37,7 +37,12 @@ export class LinkSupervisor {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly counters: Counters,
-    private readonly options: { lostAfterMs: number; healthIntervalMs: number },
+    private readonly options: {
+      lostAfterMs: number;
+      healthIntervalMs: number;
+      /** The device reached through a port, so staff see which device lost its cable. */
+      deviceOf?: (linkId: string) => string | undefined;
+    },
   ) {}
 
   start(): void {
@@ -75,6 +80,7 @@ export class LinkSupervisor {
           severity: 'technical',
           state: 'raised',
           atMs: now,
+          deviceId: this.options.deviceOf?.(id) ?? id,
           evidence: [{ deviceId: id, kind: 'serial_link', value: reason, at: new Date(since).toISOString() }],
           message: `serial port ${id} lost (${reason})`,
         });

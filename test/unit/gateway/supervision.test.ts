@@ -158,10 +158,13 @@ describe('LinkSupervisor', () => {
     clock.advance(4_999);
     expect(alarms).toHaveLength(0);
     clock.advance(1);
-    expect(summary(alarms)).toEqual(['serial_link_lost:-:raised']);
+    expect(summary(alarms)).toEqual(['serial_link_lost:radar-port:raised']);
     expect(alarms[0]?.evidence[0]).toMatchObject({ deviceId: 'radar-port', value: 'not open since start' });
     link.events.emit('open', undefined);
-    expect(summary(alarms)).toEqual(['serial_link_lost:-:raised', 'serial_link_lost:-:cleared']);
+    expect(summary(alarms)).toEqual([
+      'serial_link_lost:radar-port:raised',
+      'serial_link_lost:radar-port:cleared',
+    ]);
     // A short unplug (under 5 s) raises nothing.
     link.events.emit('close', { reason: 'disconnected' });
     clock.advance(3_000);

@@ -94,6 +94,17 @@ describe('fall rule', () => {
       ],
     },
     {
+      name: 'SOS pressed twice 6 s apart: the second press cancels, it is not a new call',
+      script: (h: RuleHarness) =>
+        fall(h).advance(10_000).event('sos').advance(6_000).event('sos').advance(120_000),
+      expected: [
+        'fall_suspected:raised@03:00:00',
+        'sos_button:raised@03:00:10',
+        'fall_suspected:cancelled@03:00:16',
+        'sos_button:cancelled@03:00:16',
+      ],
+    },
+    {
       name: 'SOS pressed once after a fall is a call for help, and the fall still confirms',
       script: (h: RuleHarness) => fall(h).advance(10_000).event('sos').advance(120_000),
       expected: [
