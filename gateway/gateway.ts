@@ -270,6 +270,16 @@ export class Gateway {
           rules: config.rules,
           timeZone: config.timeZone,
           logger: child('rules'),
+          emitEvent: (e) =>
+            events.enqueue({
+              v: CONTRACT_VERSION,
+              gatewayId: config.gatewayId,
+              bedId: config.bedId,
+              at: new Date(e.atMs).toISOString(),
+              kind: e.kind,
+              deviceId: e.deviceId,
+              ...(e.kind === 'bed_return' && e.outOfBedS !== undefined ? { outOfBedS: e.outOfBedS } : {}),
+            }),
         },
         deadlines,
       ),

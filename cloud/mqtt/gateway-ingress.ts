@@ -8,6 +8,7 @@ import {
   alarmMessageSchema,
   CONTRACT_VERSION,
   encodePayload,
+  gatewayEventSchema,
   gatewayTopic,
   heartbeatMessageSchema,
   parseGatewayTopic,
@@ -103,9 +104,21 @@ export class GatewayIngress {
         this.logger.info({ gatewayId, state: result.value.state }, 'gateway status');
         return;
       }
-      case 'event':
-        this.counters.inc('events_received');
+      case 'event': {
+        const result = parsePayload(gatewayEventSchema, payload);
+        if (!result.ok) return this.reject(gatewayId, topic, 'schema', result.error);
+        if (result.value.gatewayId !== gatewayId) {
+          return this.reject(
+            gatewayId,
+            topic,
+            'gateway_mismatch',
+            `event claims gateway ${result.value.gatewayId}`,
+          );
+        }
+        this.counters.inc('events_received', { kind: result.value.kind });
+        this.logger.info({ gatewayId, kind: result.value.kind, bedId: result.value.bedId }, 'gateway event');
         return;
+      }
       default:
         this.reject(gatewayId, topic, 'direction', 'gateways may not publish this kind of message');
     }

@@ -9,6 +9,32 @@ const KIND = 'bed_exit_return';
  */
 export class BedExitRule extends BaseRule {
   readonly name = 'bed_exit';
+  /** Last in-bed value per radar and when the person left, to report exits and returns once each. */
+  private readonly lastInBed = new Map<string, boolean>();
+  private readonly exitAt = new Map<string, number>();
+
+  /** Bed exits and returns go to the cloud's timeline, by day and night alike. */
+  private reportMovement(deviceId: string, inBed: boolean, atMs: number): void {
+    // The persisted state knows the value before this one even right after a restart.
+    const known = this.lastInBed.get(deviceId);
+    const changedNow = this.ctx.state.get(deviceId, 'in_bed')?.atMs === atMs;
+    const before = known ?? (changedNow ? this.ctx.state.previous(deviceId, 'in_bed') : inBed);
+    this.lastInBed.set(deviceId, inBed);
+    if (before === inBed || (known === undefined && before === undefined && inBed)) return;
+    if (!inBed) {
+      this.exitAt.set(deviceId, atMs);
+      this.ctx.emitEvent?.({ kind: 'bed_exit', deviceId, atMs });
+      return;
+    }
+    const exit = this.exitAt.get(deviceId);
+    this.exitAt.delete(deviceId);
+    this.ctx.emitEvent?.({
+      kind: 'bed_return',
+      deviceId,
+      atMs,
+      ...(exit !== undefined ? { outOfBedS: Math.round((atMs - exit) / 1000) } : {}),
+    });
+  }
 
   start(): void {
     if (!this.ctx.rules.bedExit.enabled) return;
@@ -27,7 +53,9 @@ export class BedExitRule extends BaseRule {
       });
     });
     this.listen('reading', (r) => {
-      if (r.metric !== 'in_bed' || this.role(r.deviceId) !== 'bed_radar') return;
+      if (r.metric !== 'in_bed' || this.role(r.deviceId) !== 'bed_radar' || typeof r.value !== 'boolean')
+        return;
+      this.reportMovement(r.deviceId, r.value, r.atMs);
       const deadline = `bed_exit:${r.deviceId}`;
       if (r.value === false) {
         // Only a real exit starts the wait (the radar repeats its state; a repeat must not move the deadline).

@@ -20,6 +20,7 @@ export const REMEMBERED_METRICS: ReadonlySet<MetricName> = new Set<MetricName>([
  */
 export class LatestState {
   private readonly cache = new Map<string, { value: MetricValue; atMs: number }>();
+  private readonly before = new Map<string, MetricValue | undefined>();
 
   constructor(private readonly db: SqliteDatabase) {
     const rows = db.prepare(`SELECT device_id, metric, value, at_ms FROM latest_state`).all() as {
@@ -37,6 +38,7 @@ export class LatestState {
     const key = `${deviceId}\0${metric}`;
     const known = this.cache.get(key);
     if (known && known.value === value) return false;
+    this.before.set(key, known?.value);
     this.cache.set(key, { value, atMs });
     this.db
       .prepare(
@@ -45,6 +47,11 @@ export class LatestState {
       )
       .run(deviceId, metric, JSON.stringify(value), atMs);
     return true;
+  }
+
+  /** The value before the last change (undefined if the last change was the first value known). */
+  previous(deviceId: string, metric: MetricName): MetricValue | undefined {
+    return this.before.get(`${deviceId}\0${metric}`);
   }
 
   get(deviceId: string, metric: MetricName): { value: MetricValue; atMs: number } | undefined {

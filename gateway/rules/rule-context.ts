@@ -30,6 +30,16 @@ export interface RuleContext {
   rules: RulesConfig;
   timeZone: string;
   logger: Logger;
+  /** Notable non-alarm events for the cloud's `event` topic (bed exit and return). */
+  emitEvent?: (event: BedMovement) => void;
+}
+
+/** A bed exit or return, for the cloud's timeline. */
+export interface BedMovement {
+  kind: 'bed_exit' | 'bed_return';
+  deviceId: string;
+  atMs: number;
+  outOfBedS?: number;
 }
 
 /** A care rule: a state machine over the bus with a lifecycle. */

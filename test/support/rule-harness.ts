@@ -10,6 +10,7 @@ import { AlarmBook } from '../../gateway/rules/alarm-book.js';
 import { DeadlineScheduler } from '../../gateway/rules/deadlines.js';
 import { LatestState } from '../../gateway/rules/latest-state.js';
 import { localParts, localToUtc } from '../../gateway/rules/local-time.js';
+import type { BedMovement } from '../../gateway/rules/rule-context.js';
 import { RuleEngine } from '../../gateway/rules/rule-engine.js';
 import { openGatewayDb } from '../../gateway/store/gateway-db.js';
 import type { MetricName, MetricValue } from '../../gateway/telemetry/reading.js';
@@ -44,6 +45,8 @@ export class RuleHarness {
   private outbox!: AlarmOutbox;
   private db!: ReturnType<typeof openGatewayDb>;
   private readonly rules: RulesConfig;
+  /** Bed exits and returns the rules reported for the cloud's timeline. */
+  readonly events: BedMovement[] = [];
 
   constructor(
     startLocal: string,
@@ -79,6 +82,7 @@ export class RuleHarness {
         rules: this.rules,
         timeZone: TZ,
         logger: silentLogger(),
+        emitEvent: (e) => this.events.push(e),
       },
       deadlines,
     );

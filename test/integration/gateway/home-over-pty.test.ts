@@ -103,6 +103,13 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
     expect(inBed[0]?.value).toBe(true);
     const states = await queryInflux(influxUrl, database, 'SELECT value FROM bed_state ORDER BY time');
     expect(states.map((r) => r.value)).toEqual(['out_of_bed', 'in_bed']);
+    // The exit and the return reached the cloud as events, validated there.
+    await waitFor(
+      () => relay.counters.get('events_received', { kind: 'bed_return' }) === 1,
+      5_000,
+      'bed_return event',
+    );
+    expect(relay.counters.get('events_received', { kind: 'bed_exit' })).toBe(1);
   });
 
   it('keeps an alarm raised while the relay is down and delivers it when the relay returns', async () => {

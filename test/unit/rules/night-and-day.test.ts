@@ -53,6 +53,27 @@ describe('bed exit, no return (night window 22:00–06:00, 30 min)', () => {
   });
 });
 
+describe('bed exit and return events', () => {
+  it('reports each exit and return once, with the time out of bed, by day too', () => {
+    const h = new RuleHarness('2026-11-23 14:00', {
+      inactivity: { enabled: false },
+      notUpInMorning: { enabled: false },
+    });
+    h.reading('bed', 'in_bed', true)
+      .advance(MIN)
+      .reading('bed', 'in_bed', false)
+      .reading('bed', 'in_bed', false);
+    h.advance(7 * MIN)
+      .reading('bed', 'in_bed', true)
+      .reading('bed', 'in_bed', true);
+    expect(h.events.map((e) => [e.kind, e.deviceId, e.outOfBedS])).toEqual([
+      ['bed_exit', 'bed', undefined],
+      ['bed_return', 'bed', 420],
+    ]);
+    expect(h.summary()).toEqual([]);
+  });
+});
+
 describe('not up in the morning (10:00)', () => {
   it.each([
     {
