@@ -11,6 +11,8 @@
  * change skips or repeats is refused rather than guessed.
  */
 
+import { localDateTime, utcOffsetMs } from '../../common/local-time.js';
+
 /** `YYYY-MM-DD HH:MM[:SS]`; a `T` between date and time is accepted too. */
 const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
 /** `+1h30m15s`, every part optional but in this order. */
@@ -21,6 +23,7 @@ export const TIME_FORMS =
   'a local date-time `YYYY-MM-DD HH:MM[:SS]` or an offset from start such as `+2h30m`';
 
 /** A wall-clock reading in some time zone. */
+
 export interface LocalDateTime {
   year: number;
   month: number;
@@ -68,48 +71,12 @@ export function parseLocalDateTime(text: string): LocalDateTime | null {
   return { year, month, day, hour, minute, second };
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 /** The wall-clock reading of instant `ms` in `timeZone`. */
 export function toLocal(ms: number, timeZone: string): LocalDateTime {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(new Date(ms))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
-  return {
-    year: parts.year ?? 0,
-    month: parts.month ?? 0,
-    day: parts.day ?? 0,
-    hour: parts.hour ?? 0,
-    minute: parts.minute ?? 0,
-    second: parts.second ?? 0,
-  };
+  return localDateTime(ms, timeZone);
 }
 
-/** Offset of `timeZone` from UTC at instant `ms`, in ms (Asia/Shanghai: +8 h). */
-function zoneOffsetMs(ms: number, timeZone: string): number {
-  const l = toLocal(ms, timeZone);
-  const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
-  return asUtc - (ms - (((ms % 1000) + 1000) % 1000));
-}
+const zoneOffsetMs = utcOffsetMs;
 
 /**
  * The instant a wall-clock reading names in `timeZone`.

@@ -7,7 +7,7 @@ import {
   localDateTime,
   localToUtcMs,
   weekday,
-} from './local-time.js';
+} from '../../common/local-time.js';
 
 /**
  * Cron expressions, read by node-cron's own parser (`cron.parse`: 5 fields

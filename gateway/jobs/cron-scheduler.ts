@@ -2,9 +2,9 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { type Clock, systemClock, type TimerHandle } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import { errorMessage } from '../../common/errors.js';
+import { isValidTimeZone } from '../../common/local-time.js';
 import type { Logger } from '../../common/logger.js';
 import { CronExpressionError, cronExpressionProblem, nextCronFire } from './cron-expression.js';
-import { isValidTimeZone } from './local-time.js';
 
 /**
  * A job: called with the instant it was scheduled for (ms since the epoch;

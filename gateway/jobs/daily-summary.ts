@@ -2,6 +2,12 @@ import { z } from 'zod';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import { errorMessage } from '../../common/errors.js';
+import {
+  type DailyWindow,
+  formatLocalDate,
+  localDateTime,
+  windowOccurrences,
+} from '../../common/local-time.js';
 import type { Logger } from '../../common/logger.js';
 import type { SqliteDatabase } from '../../common/sqlite.js';
 import type { TypedEmitter } from '../../common/typed-emitter.js';
@@ -12,7 +18,6 @@ import { DEVICE_KINDS } from '../devices/device-kinds.js';
 import type { DAILY_SUMMARY_METRICS, Reading } from '../telemetry/reading.js';
 import { nextCronFire } from './cron-expression.js';
 import type { CronJobHandle, CronScheduler } from './cron-scheduler.js';
-import { type DailyWindow, formatLocalDate, localDateTime, windowOccurrences } from './local-time.js';
 
 /** A bed sensor the summary follows, and how long its last report stays believable. */
 export interface BedSensor {

@@ -1,60 +1,29 @@
+import {
+  type LocalDateTime,
+  localDateTime,
+  localToUtcMs,
+  parseClockTime,
+  utcOffsetMs,
+} from '../../common/local-time.js';
+
 /**
- * Wall-clock arithmetic in the home's time zone, with Intl only (no
- * dependency): is an instant inside a daily window, and when is the next
- * HH:MM. Correct across DST changes for zones that have them.
+ * What the care rules ask of the home's local time: is an instant inside a
+ * daily window (22:00–06:00 wraps past midnight), and when is the next
+ * HH:MM. Built on common/local-time.ts (Intl only, correct across DST).
  */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-export interface LocalParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
+export { parseClockTime };
+export type LocalParts = LocalDateTime;
 
 export function localParts(ms: number, timeZone: string): LocalParts {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(new Date(ms))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
-  return {
-    year: parts.year!,
-    month: parts.month!,
-    day: parts.day!,
-    hour: parts.hour! % 24,
-    minute: parts.minute!,
-    second: parts.second!,
-  };
+  return localDateTime(ms, timeZone);
 }
 
 /** Offset of the zone from UTC at `ms`, in ms (Asia/Shanghai: +8 h). */
 export function zoneOffsetMs(ms: number, timeZone: string): number {
-  const p = localParts(ms, timeZone);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - Math.floor(ms / 1000) * 1000;
+  return utcOffsetMs(ms, timeZone);
 }
 
-/** The instant of a local wall-clock time (the first one, if a DST change repeats it). */
+/** The instant of a local wall-clock time. */
 export function localToUtc(
   timeZone: string,
   year: number,
@@ -64,20 +33,12 @@ export function localToUtc(
   minute: number,
   second = 0,
 ): number {
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
-  let guess = wall - zoneOffsetMs(wall, timeZone);
-  guess = wall - zoneOffsetMs(guess, timeZone);
-  return guess;
-}
-
-export function parseClockTime(hhmm: string): { hour: number; minute: number } {
-  const [h, m] = hhmm.split(':');
-  return { hour: Number(h), minute: Number(m) };
+  return localToUtcMs({ year, month, day, hour, minute, second }, timeZone);
 }
 
 /** Minutes since local midnight. */
 export function localMinuteOfDay(ms: number, timeZone: string): number {
-  const p = localParts(ms, timeZone);
+  const p = localDateTime(ms, timeZone);
   return p.hour * 60 + p.minute;
 }
 
@@ -95,7 +56,7 @@ export function inDailyWindow(ms: number, timeZone: string, start: string, end: 
 /** The next instant strictly after `ms` at which the local clock shows `hhmm`. */
 export function nextLocalTime(ms: number, timeZone: string, hhmm: string): number {
   const { hour, minute } = parseClockTime(hhmm);
-  const p = localParts(ms, timeZone);
+  const p = localDateTime(ms, timeZone);
   for (let dayOffset = 0; dayOffset <= 2; dayOffset++) {
     const base = new Date(Date.UTC(p.year, p.month - 1, p.day + dayOffset));
     const candidate = localToUtc(

@@ -1,12 +1,12 @@
 import cron from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { localDateTime, localToUtcMs, windowOccurrences } from '../../../common/local-time.js';
 import {
   CronExpressionError,
   cronExpressionProblem,
   cronMatches,
   nextCronFire,
 } from '../../../gateway/jobs/cron-expression.js';
-import { localDateTime, localToUtcMs, windowOccurrences } from '../../../gateway/jobs/local-time.js';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();

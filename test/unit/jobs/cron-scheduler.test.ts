@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../../common/clock.js';
 import { Counters } from '../../../common/counters.js';
+import { localDateTime } from '../../../common/local-time.js';
 import { silentLogger } from '../../../common/logger.js';
 import { CronExpressionError } from '../../../gateway/jobs/cron-expression.js';
 import {
@@ -8,7 +9,6 @@ import {
   createCronScheduler,
   NodeCronScheduler,
 } from '../../../gateway/jobs/cron-scheduler.js';
-import { localDateTime } from '../../../gateway/jobs/local-time.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
