@@ -133,3 +133,17 @@ export function encodePayload<S extends z.ZodType>(schema: S, value: z.input<S>)
   // Validate on the way out too: a gateway bug should fail here, loudly, not at the cloud.
   return JSON.stringify(schema.parse(value));
 }
+
+/**
+ * Commands from the cloud to a gateway (`cmd` topic). A gateway ignores,
+ * counts and logs a command it does not understand.
+ */
+export const commandMessageSchema = z.discriminatedUnion('cmd', [
+  z.object({
+    v: z.literal(CONTRACT_VERSION),
+    cmd: z.literal('set_heartbeat_interval'),
+    /** New heartbeat interval; kept by the gateway across restarts. */
+    intervalS: z.number().int().min(5).max(3600),
+  }),
+]);
+export type CommandMessage = z.infer<typeof commandMessageSchema>;

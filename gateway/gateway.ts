@@ -97,6 +97,7 @@ export class Gateway {
         keepaliveS: config.cloud.keepaliveS,
         connectTimeoutMs: config.cloud.connectTimeoutMs,
         reconnectPeriodMs: config.cloud.reconnectPeriodMs,
+        reconnectMaxMs: config.cloud.reconnectMaxMs,
       },
       logger.child({ component: 'uplink' }),
       this.counters,
@@ -176,6 +177,13 @@ export class Gateway {
       );
     }
 
+    // The cloud may have set another heartbeat interval (`set_heartbeat_interval`); it outlives restarts.
+    const storedInterval = this.db
+      .prepare(`SELECT value FROM meta WHERE key = 'heartbeat_interval_s'`)
+      .get() as { value: string } | undefined;
+    const heartbeatIntervalS = storedInterval
+      ? Number(storedInterval.value)
+      : config.cloud.heartbeatIntervalS;
     const scheduler = createCronScheduler(clock, child('jobs'), this.counters);
     this.scheduler = scheduler;
     const db = this.db;
@@ -296,25 +304,19 @@ export class Gateway {
       }),
       this.telemetry,
       sender,
-      new HeartbeatPublisher(
-        this.cloud,
-        clock,
-        child('heartbeat'),
-        config.cloud.heartbeatIntervalS,
-        (intervalS) => ({
-          v: CONTRACT_VERSION,
-          gatewayId: config.gatewayId,
-          at: new Date(clock.now()).toISOString(),
-          uptimeS: Math.round((clock.now() - this.startedAtMs) / 1000),
-          intervalS,
-          outboxDepth: outbox.depth(),
-          spoolDepth: this.telemetry.depth,
-          devices: this.registry.health(),
-          unpaired: this.registry.unpairedDevices(),
-          links: this.linkStates(),
-          software: GATEWAY_SOFTWARE,
-        }),
-      ),
+      new HeartbeatPublisher(this.cloud, clock, child('heartbeat'), heartbeatIntervalS, (intervalS) => ({
+        v: CONTRACT_VERSION,
+        gatewayId: config.gatewayId,
+        at: new Date(clock.now()).toISOString(),
+        uptimeS: Math.round((clock.now() - this.startedAtMs) / 1000),
+        intervalS,
+        outboxDepth: outbox.depth(),
+        spoolDepth: this.telemetry.depth,
+        devices: this.registry.health(),
+        unpaired: this.registry.unpairedDevices(),
+        links: this.linkStates(),
+        software: GATEWAY_SOFTWARE,
+      })),
     );
 
     const mqttDevices = config.devices.some((d) =>
@@ -347,7 +349,19 @@ export class Gateway {
       );
     }
 
+    const heartbeat = this.services.find((x): x is HeartbeatPublisher => x instanceof HeartbeatPublisher);
     this.offs.push(
+      this.cloud.events.on('cmd', (cmd) => {
+        if (cmd.cmd === 'set_heartbeat_interval') {
+          this.db
+            ?.prepare(
+              `INSERT INTO meta (key, value) VALUES ('heartbeat_interval_s', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+            )
+            .run(String(cmd.intervalS));
+          heartbeat?.setIntervalS(cmd.intervalS);
+          logger.info({ intervalS: cmd.intervalS }, 'heartbeat interval set by the cloud');
+        }
+      }),
       this.bus.on('reading', (reading) => this.telemetry.add(reading)),
       // Events go to InfluxDB too, so a press shows on the timeline beside the vitals.
       this.bus.on('deviceEvent', (e) =>
@@ -437,6 +451,11 @@ export class Gateway {
 
   get zigbeeBridge(): Zigbee2mqttBridge | null {
     return this.zigbee;
+  }
+
+  /** The heartbeat interval in force (config, or as last set by the cloud). */
+  get heartbeatIntervalS(): number {
+    return this.services.find((x): x is HeartbeatPublisher => x instanceof HeartbeatPublisher)?.interval ?? 0;
   }
 
   get cloudConnected(): boolean {

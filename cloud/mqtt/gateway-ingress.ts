@@ -7,6 +7,8 @@ import {
   ackMessageSchema,
   alarmMessageSchema,
   CONTRACT_VERSION,
+  type CommandMessage,
+  commandMessageSchema,
   encodePayload,
   gatewayEventSchema,
   gatewayTopic,
@@ -141,6 +143,11 @@ export class GatewayIngress {
       at: new Date(this.clock.now()).toISOString(),
       ...(by ? { by } : {}),
     });
+  }
+
+  /** Send a command to a gateway (QoS 1; a gateway offline gets it when it reconnects to its session). */
+  async sendCommand(gatewayId: string, command: CommandMessage): Promise<void> {
+    await this.publish(gatewayTopic(gatewayId, 'cmd'), encodePayload(commandMessageSchema, command));
   }
 
   private async sendAck(gatewayId: string, ack: AckMessage): Promise<void> {

@@ -142,7 +142,12 @@ export const gatewayConfigSchema = z
           .default(30)
           .describe('MQTT keepalive: the broker declares the gateway gone after 1.5× this without traffic.'),
         connectTimeoutMs: positiveMs().default(10_000).describe('Give up one connection attempt after this.'),
-        reconnectPeriodMs: positiveMs().default(2_000).describe('Wait between reconnection attempts.'),
+        reconnectPeriodMs: positiveMs()
+          .default(2_000)
+          .describe(
+            'First wait before reconnecting; doubles after each failure up to reconnectMaxMs (±20 % jitter).',
+          ),
+        reconnectMaxMs: positiveMs().default(60_000).describe('Longest wait between reconnection attempts.'),
         heartbeatIntervalS: z
           .number()
           .int()

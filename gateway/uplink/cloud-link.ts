@@ -7,6 +7,8 @@ import {
   type AckMessage,
   ackMessageSchema,
   CONTRACT_VERSION,
+  type CommandMessage,
+  commandMessageSchema,
   encodePayload,
   type GatewayToCloudKind,
   gatewayTopic,
@@ -21,14 +23,17 @@ export interface CloudLinkOptions {
   secret: string;
   keepaliveS: number;
   connectTimeoutMs: number;
+  /** First reconnect delay; doubles on every failed attempt up to `reconnectMaxMs`, ±20 % jitter. */
   reconnectPeriodMs: number;
+  reconnectMaxMs?: number;
+  random?: () => number;
 }
 
 export interface CloudLinkEvents {
   connected: undefined;
   disconnected: undefined;
   ack: AckMessage;
-  cmd: unknown;
+  cmd: CommandMessage;
 }
 
 /**
@@ -74,7 +79,14 @@ export class CloudLink {
       },
     });
     this.client = client;
+    // mqtt.js retries at a fixed period; a fleet of gateways reconnecting after a cloud outage must not
+    // stampede, so the period grows with each failure (with jitter). Prepended: mqtt.js schedules its
+    // reconnect in its own 'close' listener, which must see the new period.
+    client.prependListener('close', () => {
+      client.options.reconnectPeriod = this.nextReconnectDelay();
+    });
     client.on('connect', (connack) => {
+      this.reconnectAttempts = 0;
       this.logger.info(
         { url: this.options.url, sessionPresent: connack.sessionPresent },
         'connected to cloud',
@@ -103,6 +115,15 @@ export class CloudLink {
   }
 
   private wasConnected = false;
+  private reconnectAttempts = 0;
+
+  /** The delay before the next reconnect attempt (exported for tests through `reconnectDelays`). */
+  nextReconnectDelay(): number {
+    const max = this.options.reconnectMaxMs ?? 60_000;
+    const base = Math.min(max, this.options.reconnectPeriodMs * 2 ** this.reconnectAttempts);
+    this.reconnectAttempts++;
+    return Math.round(base * (0.8 + 0.4 * (this.options.random ?? Math.random)()));
+  }
 
   private async onConnect(client: MqttClient): Promise<void> {
     const { gatewayId } = this.options;
@@ -147,15 +168,14 @@ export class CloudLink {
       return;
     }
     if (parsed.kind === 'cmd') {
-      let json: unknown;
-      try {
-        json = JSON.parse(payload.toString('utf8'));
-      } catch {
-        this.counters.inc('cloud_messages_rejected', { reason: 'json' });
-        this.logger.warn({ topic }, 'command that is not JSON ignored');
+      const result = parsePayload(commandMessageSchema, payload);
+      if (!result.ok) {
+        this.counters.inc('cloud_messages_rejected', { reason: 'command' });
+        this.logger.warn({ topic, error: result.error }, 'command not understood; ignored');
         return;
       }
-      this.events.emit('cmd', json);
+      this.counters.inc('commands_received', { cmd: result.value.cmd });
+      this.events.emit('cmd', result.value);
     }
   }
 

@@ -36,6 +36,13 @@ export class HeartbeatPublisher {
     return this.intervalS;
   }
 
+  /** Change the interval (a `set_heartbeat_interval` command); the next beat follows it. */
+  setIntervalS(intervalS: number): void {
+    this.intervalS = intervalS;
+    if (this.timer) this.schedule();
+    void this.beat();
+  }
+
   private schedule(): void {
     this.timer?.cancel();
     this.timer = this.clock.setInterval(() => void this.beat(), this.intervalS * 1000);

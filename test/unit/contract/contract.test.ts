@@ -4,6 +4,7 @@ import {
   type AlarmMessage,
   alarmMessageSchema,
   allGatewaysFilter,
+  commandMessageSchema,
   encodePayload,
   gatewayTopic,
   parseGatewayTopic,
@@ -65,6 +66,18 @@ describe('payloads', () => {
 
   it('refuses to encode an invalid message (the bug shows at the sender)', () => {
     expect(() => encodePayload(alarmMessageSchema, { ...alarm(), id: 'not-a-uuid' })).toThrow();
+  });
+});
+
+describe('commands', () => {
+  it('accept a heartbeat interval within 5–3600 s and nothing else', () => {
+    expect(
+      parsePayload(commandMessageSchema, '{"v":1,"cmd":"set_heartbeat_interval","intervalS":60}').ok,
+    ).toBe(true);
+    expect(
+      parsePayload(commandMessageSchema, '{"v":1,"cmd":"set_heartbeat_interval","intervalS":9999}').ok,
+    ).toBe(false);
+    expect(parsePayload(commandMessageSchema, '{"v":1,"cmd":"reboot"}').ok).toBe(false);
   });
 });
 
