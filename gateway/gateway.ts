@@ -28,6 +28,7 @@ import { LinkSupervisor } from './supervision/link-supervisor.js';
 import { Influx1Sink } from './telemetry/influx1-sink.js';
 import { TelemetryBatcher } from './telemetry/telemetry-batcher.js';
 import type { TelemetrySink } from './telemetry/telemetry-sink.js';
+import { TelemetrySpool } from './telemetry/telemetry-spool.js';
 import { LocalBroker } from './transports/local-broker.js';
 import { SerialLink } from './transports/serial-link.js';
 import { AlarmOutbox } from './uplink/alarm-outbox.js';
@@ -71,7 +72,7 @@ export class Gateway {
   private scheduler: CronScheduler | null = null;
   private readonly links = new Map<string, SerialLink>();
   private readonly cloud: CloudLink;
-  private readonly telemetry: TelemetryBatcher;
+  private telemetry!: TelemetryBatcher;
   private localBroker: LocalBroker | null = null;
   private localBrokerRetry: TimerHandle | null = null;
   private zigbee: Zigbee2mqttBridge | null = null;
@@ -102,8 +103,14 @@ export class Gateway {
       logger.child({ component: 'uplink' }),
       this.counters,
     );
+  }
+
+  async start(): Promise<void> {
+    const { config, clock, logger } = this.deps;
+    this.startedAtMs = clock.now();
+    this.db = openGatewayDb(config.dataDir);
     const sink =
-      deps.telemetrySink ??
+      this.deps.telemetrySink ??
       new Influx1Sink({
         url: config.influx.url,
         database: config.influx.database,
@@ -121,13 +128,8 @@ export class Gateway {
         flushIntervalMs: config.influx.flushIntervalMs,
         maxBufferedPoints: config.influx.maxBufferedPoints,
       },
+      new TelemetrySpool(this.db, config.influx.maxSpoolPoints, this.counters),
     );
-  }
-
-  async start(): Promise<void> {
-    const { config, clock, logger } = this.deps;
-    this.startedAtMs = clock.now();
-    this.db = openGatewayDb(config.dataDir);
     const outbox = new AlarmOutbox(this.db, { gatewayId: config.gatewayId, bedId: config.bedId });
     this.outbox = outbox;
     const sender = new AlarmSender(

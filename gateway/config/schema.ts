@@ -178,9 +178,12 @@ export const gatewayConfigSchema = z
           .default(1_000)
           .describe('Longest a reading waits before it is written.'),
         maxBufferedPoints: positiveMs()
-          .default(100_000)
+          .default(10_000)
+          .describe('Readings held in memory; beyond this they go to the spool.'),
+        maxSpoolPoints: positiveMs()
+          .default(1_000_000)
           .describe(
-            'Readings kept in memory while InfluxDB is unreachable; the oldest are dropped (and counted) beyond this.',
+            'Readings kept in the SQLite spool while InfluxDB is unreachable (about 100 B each); the oldest are dropped, counted and reported beyond this.',
           ),
       })
       .prefault({})

@@ -25,21 +25,29 @@ export interface Influx2SinkOptions {
  * HTTP request whose outcome is reported to the caller.
  */
 export class Influx2Sink implements TelemetrySink {
-  private readonly writeApi: WriteApi;
+  private readonly client: InfluxDB;
+  /** Write APIs of writes in flight, disposed by `close()`. */
+  private readonly inFlight = new Set<WriteApi>();
 
   constructor(private readonly options: Influx2SinkOptions) {
-    const client = new InfluxDB({
+    this.client = new InfluxDB({
       url: options.url,
       ...(options.token ? { token: options.token } : {}),
       timeout: options.requestTimeoutMs ?? 10_000,
     });
-    this.writeApi = client.getWriteApi(options.org, options.bucket, 'ms', {
+  }
+
+  /**
+   * One write API per batch: the client preallocates its buffer to `batchSize`, so a "never flush on size"
+   * API for any batch is not possible, and a shared API would mix the points of overlapping writes.
+   */
+  private writeApiFor(points: number): WriteApi {
+    return this.client.getWriteApi(this.options.org, this.options.bucket, 'ms', {
       // Never flush on size or on a timer: a background flush would swallow its error.
-      batchSize: Number.MAX_SAFE_INTEGER,
+      batchSize: points + 1,
       maxBatchBytes: Number.MAX_SAFE_INTEGER,
       flushInterval: 0,
       maxRetries: 0,
-      maxBufferLines: 0,
       // Returning the rejection makes flush() fail with the original error, without the client's console
       // logging and without its retry buffer.
       writeFailed: (error) => Promise.reject(error),
@@ -64,17 +72,23 @@ export class Influx2Sink implements TelemetrySink {
         ? err
         : new HomebedError('HB_INFLUX_REJECTED', `cannot encode reading: ${String(err)}`, { cause: err });
     }
-    this.writeApi.writePoints(points);
+    const writeApi = this.writeApiFor(points.length);
+    this.inFlight.add(writeApi);
     try {
-      await this.writeApi.flush();
+      writeApi.writePoints(points);
+      await writeApi.flush();
     } catch (err) {
       throw classifyInflux2Error(err);
+    } finally {
+      this.inFlight.delete(writeApi);
+      writeApi.dispose();
     }
   }
 
   async close(): Promise<void> {
-    // Nothing is buffered between writes, so dispose() (no final flush) loses nothing.
-    this.writeApi.dispose();
+    // Nothing is buffered between writes; a write still in flight settles on its own.
+    for (const writeApi of this.inFlight) writeApi.dispose();
+    this.inFlight.clear();
   }
 
   private toPoint(r: Reading): Point {

@@ -4,21 +4,25 @@ import { HomebedError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { Reading } from './reading.js';
 import type { TelemetrySink } from './telemetry-sink.js';
+import type { TelemetrySpool } from './telemetry-spool.js';
 
 export interface TelemetryBatcherOptions {
   batchSize: number;
   flushIntervalMs: number;
-  /** Memory bound while the sink is down; the oldest readings are dropped (and counted) beyond it. */
+  /** Readings held in memory at most; beyond it they go to the spool (or, without one, the oldest are dropped). */
   maxBufferedPoints: number;
+  /** Longest wait between write attempts while InfluxDB is failing (the wait doubles from the flush interval). */
+  retryMaxMs?: number;
 }
 
 /**
- * Batches readings by size and time and hands them to a sink. While the sink
- * fails with a retriable error the readings wait here (bounded, original
- * timestamps kept); a permanent rejection drops that batch with a count and
- * a log line, so one bad point never blocks the rest.
- *
- * (A durable SQLite spool replaces the in-memory buffer in the delivery work.)
+ * Batches readings by size and time and hands them to a sink. When a write
+ * fails with a retriable error the batch goes to the durable spool (SQLite,
+ * bounded, oldest dropped and counted) and later writes back off; when the
+ * sink answers again, every flush writes one live batch and then one spool
+ * batch, so the backlog drains in order with its original timestamps and
+ * live data is never starved. A batch the database rejects for good is
+ * quarantined with the error, counted, and never retried.
  */
 export class TelemetryBatcher {
   private buffer: Reading[] = [];
@@ -26,6 +30,8 @@ export class TelemetryBatcher {
   private flushing: Promise<void> | null = null;
   private prepared = false;
   private failingSince: number | null = null;
+  private failures = 0;
+  private nextAttemptAtMs = 0;
 
   constructor(
     private readonly sink: TelemetrySink,
@@ -33,18 +39,24 @@ export class TelemetryBatcher {
     private readonly logger: Logger,
     private readonly counters: Counters,
     private readonly options: TelemetryBatcherOptions,
+    private readonly spool: TelemetrySpool | null = null,
   ) {}
 
   start(): void {
     this.timer = this.clock.setInterval(() => void this.flush(), this.options.flushIntervalMs);
   }
 
-  /** Stop the timer and try once to write what is buffered. */
+  /** Stop the timer and try once more to write; what cannot be written is kept in the spool. */
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = null;
     await this.flushing;
+    this.nextAttemptAtMs = 0;
     if (this.buffer.length) await this.flush();
+    if (this.buffer.length && this.spool) {
+      this.spool.append(this.buffer);
+      this.buffer = [];
+    }
     await this.sink.close();
   }
 
@@ -52,17 +64,28 @@ export class TelemetryBatcher {
     this.buffer.push(reading);
     const excess = this.buffer.length - this.options.maxBufferedPoints;
     if (excess > 0) {
-      this.buffer.splice(0, excess);
-      this.counters.inc('readings_dropped', { reason: 'buffer_full' }, excess);
+      const overflow = this.buffer.splice(0, excess);
+      if (this.spool) this.spool.append(overflow);
+      else this.counters.inc('readings_dropped', { reason: 'buffer_full' }, excess);
     }
-    if (this.buffer.length >= this.options.batchSize && !this.flushing) void this.flush();
+    if (
+      this.buffer.length >= this.options.batchSize &&
+      !this.flushing &&
+      this.clock.now() >= this.nextAttemptAtMs
+    ) {
+      void this.flush();
+    }
   }
 
+  /** Readings not yet in the database: in memory plus spooled. */
   get depth(): number {
-    return this.buffer.length;
+    return this.buffer.length + (this.spool?.depth ?? 0);
   }
 
-  /** Write buffered readings batch by batch until empty or the sink fails. */
+  get spoolDepth(): number {
+    return this.spool?.depth ?? 0;
+  }
+
   flush(): Promise<void> {
     if (!this.flushing) {
       this.flushing = this.drain().finally(() => {
@@ -73,46 +96,93 @@ export class TelemetryBatcher {
   }
 
   private async drain(): Promise<void> {
-    while (this.buffer.length) {
-      if (!this.prepared) {
-        try {
-          await this.sink.prepare();
-          this.prepared = true;
-        } catch (err) {
-          this.noteFailure(err);
+    if (this.clock.now() < this.nextAttemptAtMs) {
+      // Backing off: keep memory small by moving what waits to the spool.
+      if (this.spool && this.buffer.length >= this.options.batchSize) this.toSpool();
+      return;
+    }
+    for (;;) {
+      const wroteLive = this.buffer.length > 0;
+      if (wroteLive) {
+        const batch = this.buffer.slice(0, this.options.batchSize);
+        const ok = await this.writeBatch(batch, () => this.buffer.splice(0, batch.length));
+        if (!ok) {
+          this.toSpool();
           return;
         }
       }
-      const batch = this.buffer.slice(0, this.options.batchSize);
-      try {
-        await this.sink.write(batch);
-      } catch (err) {
-        if (err instanceof HomebedError && !err.retriable) {
-          // The batch can never be written as it is; keep the rest flowing.
-          this.buffer.splice(0, batch.length);
-          this.counters.inc('readings_rejected', undefined, batch.length);
-          this.logger.error({ err: err.message, first: batch[0] }, 'InfluxDB rejected a batch; dropped');
-          continue;
-        }
-        this.noteFailure(err);
-        return;
+      // One spool batch after each live batch: the backlog drains without starving live data.
+      const spooled = this.spool && this.spool.depth > 0 ? this.spool.peek(this.options.batchSize) : [];
+      if (spooled.length) {
+        const ok = await this.writeBatch(
+          spooled.map((s) => s.reading),
+          () => this.spool?.remove(spooled),
+        );
+        if (!ok) return;
+        this.counters.inc('readings_unspooled', undefined, spooled.length);
       }
-      this.buffer.splice(0, batch.length);
-      this.counters.inc('readings_written', undefined, batch.length);
-      if (this.failingSince !== null) {
-        this.logger.info({ downForMs: this.clock.now() - this.failingSince }, 'InfluxDB writes recovered');
-        this.failingSince = null;
+      if (!wroteLive && !spooled.length) return;
+    }
+  }
+
+  private toSpool(): void {
+    if (!this.spool || !this.buffer.length) return;
+    this.spool.append(this.buffer);
+    this.buffer = [];
+  }
+
+  /** Write one batch; on success or permanent rejection `done()` removes it. False when the sink is unavailable. */
+  private async writeBatch(batch: Reading[], done: () => void): Promise<boolean> {
+    if (!this.prepared) {
+      try {
+        await this.sink.prepare();
+        this.prepared = true;
+      } catch (err) {
+        this.noteFailure(err);
+        return false;
       }
     }
+    try {
+      await this.sink.write(batch);
+    } catch (err) {
+      if (err instanceof HomebedError && !err.retriable) {
+        done();
+        this.counters.inc('readings_rejected', undefined, batch.length);
+        this.spool?.quarantine(batch, err.message, this.clock.now());
+        this.logger.error(
+          { err: err.message, first: batch[0] },
+          'InfluxDB rejected a batch; quarantined, not retried',
+        );
+        return true;
+      }
+      this.noteFailure(err);
+      return false;
+    }
+    done();
+    this.counters.inc('readings_written', undefined, batch.length);
+    if (this.failingSince !== null) {
+      this.logger.info(
+        { downForMs: this.clock.now() - this.failingSince, spooled: this.spoolDepth },
+        'InfluxDB writes recovered; draining the spool',
+      );
+      this.failingSince = null;
+    }
+    this.failures = 0;
+    this.nextAttemptAtMs = 0;
+    return true;
   }
 
   private noteFailure(err: unknown): void {
     this.counters.inc('telemetry_write_failures');
+    this.failures++;
+    const max = this.options.retryMaxMs ?? 30_000;
+    this.nextAttemptAtMs =
+      this.clock.now() + Math.min(max, this.options.flushIntervalMs * 2 ** (this.failures - 1));
     if (this.failingSince === null) {
       this.failingSince = this.clock.now();
       this.logger.warn(
-        { err: (err as Error).message, buffered: this.buffer.length },
-        'InfluxDB unavailable; buffering',
+        { err: (err as Error).message, buffered: this.depth },
+        'InfluxDB unavailable; spooling',
       );
     }
   }
