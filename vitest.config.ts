@@ -22,7 +22,7 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/support/influx-global-setup.ts'],
+          globalSetup: ['test/support/influx-global-setup.ts', 'test/support/victoria-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

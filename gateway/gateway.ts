@@ -26,6 +26,7 @@ import { openGatewayDb } from './store/gateway-db.js';
 import { DeviceSupervisor } from './supervision/device-supervisor.js';
 import { LinkSupervisor } from './supervision/link-supervisor.js';
 import { Influx1Sink } from './telemetry/influx1-sink.js';
+import { Influx2Sink } from './telemetry/influx2-sink.js';
 import { TelemetryBatcher } from './telemetry/telemetry-batcher.js';
 import type { TelemetrySink } from './telemetry/telemetry-sink.js';
 import { TelemetrySpool } from './telemetry/telemetry-spool.js';
@@ -109,15 +110,24 @@ export class Gateway {
     const { config, clock, logger } = this.deps;
     this.startedAtMs = clock.now();
     this.db = openGatewayDb(config.dataDir);
+    const influx = config.influx;
     const sink =
       this.deps.telemetrySink ??
-      new Influx1Sink({
-        url: config.influx.url,
-        database: config.influx.database,
-        ...(config.influx.username ? { username: config.influx.username } : {}),
-        ...(config.influx.password ? { password: config.influx.password } : {}),
-        tags: { gateway: config.gatewayId, bed: config.bedId },
-      });
+      (influx.version === '2'
+        ? new Influx2Sink({
+            url: influx.url,
+            org: influx.org!,
+            bucket: influx.bucket!,
+            ...(influx.token ? { token: influx.token } : {}),
+            tags: { gateway: config.gatewayId, bed: config.bedId },
+          })
+        : new Influx1Sink({
+            url: config.influx.url,
+            database: config.influx.database,
+            ...(config.influx.username ? { username: config.influx.username } : {}),
+            ...(config.influx.password ? { password: config.influx.password } : {}),
+            tags: { gateway: config.gatewayId, bed: config.bedId },
+          }));
     this.telemetry = new TelemetryBatcher(
       sink,
       clock,

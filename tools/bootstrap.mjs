@@ -40,6 +40,12 @@ export const SYSTEM_PACKAGES = [
     neededFor: ['demo', 'test'],
     why: 'virtual serial ports (PTY pairs)',
   },
+  {
+    binary: 'victoria-metrics',
+    aptPackage: 'victoria-metrics',
+    neededFor: ['test'],
+    why: 'private VictoriaMetrics: the InfluxDB 2.x write API (/api/v2/write) for the 2.x sink contract tests',
+  },
 ];
 
 /** Folders searched after PATH: sbin folders are often missing from a normal user's PATH. */

@@ -165,7 +165,20 @@ export const gatewayConfigSchema = z
       .describe('Connection to the cloud relay.'),
     influx: z
       .object({
-        url: httpUrlSchema.default('http://127.0.0.1:8086').describe('InfluxDB 1.x HTTP API.'),
+        version: z
+          .enum(['1', '2'])
+          .default('1')
+          .describe(
+            'InfluxDB generation: 1 (database, `influx` package) or 2 (org/bucket/token, v2 write API; also InfluxDB 3 and VictoriaMetrics).',
+          ),
+        url: httpUrlSchema.default('http://127.0.0.1:8086').describe('InfluxDB HTTP API.'),
+        org: z.string().min(1).optional().describe('Version 2: organisation.'),
+        bucket: z.string().min(1).optional().describe('Version 2: bucket (must exist).'),
+        token: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Version 2: API token with write access to the bucket. Never logged.'),
         database: z
           .string()
           .min(1)
@@ -271,6 +284,12 @@ export const gatewayConfigSchema = z
     }
     for (const i of feedbackConfigIssues(cfg.feedback, cfg.serialPorts))
       ctx.addIssue({ code: 'custom', ...i });
+    if (cfg.influx.version === '2') {
+      for (const key of ['org', 'bucket'] as const) {
+        if (!cfg.influx[key])
+          ctx.addIssue({ code: 'custom', path: ['influx', key], message: 'required for InfluxDB 2' });
+      }
+    }
     const deviceIds = new Set<string>();
     const addresses = new Set<string>();
     cfg.devices.forEach((d, i) => {

@@ -117,7 +117,7 @@ describe('system packages', () => {
     const missing = bootstrap.missingSystemPackages('test', (binary) =>
       binary === 'socat' ? '/usr/bin/socat' : undefined,
     );
-    expect(missing.map((row) => row.aptPackage)).toEqual(['influxdb']);
+    expect(missing.map((row) => row.aptPackage)).toEqual(['influxdb', 'victoria-metrics']);
     expect(bootstrap.missingSystemPackages('test', (binary) => `/usr/bin/${binary}`)).toEqual([]);
   });
 
