@@ -11,7 +11,7 @@
  * change skips or repeats is refused rather than guessed.
  */
 
-import { localDateTime, utcOffsetMs } from '../../common/local-time.js';
+import { type LocalDateTime, localDateTime, utcOffsetMs } from '../../common/local-time.js';
 
 /** `YYYY-MM-DD HH:MM[:SS]`; a `T` between date and time is accepted too. */
 const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
@@ -23,15 +23,7 @@ export const TIME_FORMS =
   'a local date-time `YYYY-MM-DD HH:MM[:SS]` or an offset from start such as `+2h30m`';
 
 /** A wall-clock reading in some time zone. */
-
-export interface LocalDateTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
+export type { LocalDateTime };
 
 /** A time that is well-formed but does not name one instant (bad date, skipped or repeated by DST). */
 export class ScenarioTimeError extends Error {}
