@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
 import { delimiter, dirname, join } from 'node:path';
-import { freePort } from './free-port.js';
+import { fileSize, httpStatus, pickPort, readLogSince, tail } from './private-server.js';
 
 /** A running private InfluxDB 1.x started by {@link startPrivateInfluxd}. */
 export interface PrivateInfluxd {
@@ -213,8 +212,8 @@ export async function startPrivateInfluxd(options: StartPrivateInfluxdOptions): 
   await mkdir(dirname(logFile), { recursive: true });
 
   for (let attempt = 0; ; attempt++) {
-    const httpPort = options.port ?? (await pickPort(new Set()));
-    const rpcPort = await pickPort(new Set([httpPort]));
+    const httpPort = options.port ?? (await pickPort(RESERVED_PORTS));
+    const rpcPort = await pickPort(RESERVED_PORTS, new Set([httpPort]));
     const configFile = join(dir, 'influxd.conf');
     await writeFile(configFile, renderInfluxdConfig({ dir, httpPort, rpcPort }));
     const started = await spawnAndWait({
@@ -237,16 +236,6 @@ export async function startPrivateInfluxd(options: StartPrivateInfluxdOptions): 
       await rm(dir, { recursive: true, force: true });
     }
     throw error;
-  }
-}
-
-/** A free port on 127.0.0.1 that is neither reserved nor in `exclude`. */
-async function pickPort(exclude: Set<number>): Promise<number> {
-  for (;;) {
-    const port = await freePort('127.0.0.1');
-    if (!RESERVED_PORTS.has(port) && !exclude.has(port)) {
-      return port;
-    }
   }
 }
 
@@ -305,7 +294,7 @@ async function spawnAndWait(params: {
         ),
       };
     }
-    const status = await pingStatus(httpPort);
+    const status = await httpStatus(httpPort, '/ping');
     // The log line proves that *our* influxd holds the port, not some other server answering /ping.
     if (
       status === 204 &&
@@ -374,40 +363,4 @@ function handle(
  */
 function influxdEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('INFLUXDB_')));
-}
-
-/** Status of GET /ping, or undefined when nothing answers. */
-function pingStatus(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    // agent: false so no keep-alive socket outlives the probe.
-    const request = get(
-      { host: '127.0.0.1', port, path: '/ping', agent: false, timeout: 1000 },
-      (response) => {
-        response.resume();
-        resolve(response.statusCode);
-      },
-    );
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(undefined));
-  });
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readLogSince(file: string, offset: number): string {
-  try {
-    return readFileSync(file).subarray(offset).toString('utf8');
-  } catch {
-    return '';
-  }
-}
-
-function tail(log: string, lines = 30): string {
-  return log.trimEnd().split('\n').slice(-lines).join('\n');
 }

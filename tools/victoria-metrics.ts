@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { get } from 'node:http';
 import { delimiter, dirname, join } from 'node:path';
-import { freePort } from './free-port.js';
+import { fileSize, httpStatus, pickPort, readLogSince, tail } from './private-server.js';
 
 /** A running private VictoriaMetrics started by {@link startPrivateVictoriaMetrics}. */
 export interface PrivateVictoriaMetrics {
@@ -150,7 +149,7 @@ export async function startPrivateVictoriaMetrics(
   await mkdir(dirname(logFile), { recursive: true });
 
   for (let attempt = 0; ; attempt++) {
-    const httpPort = options.port ?? (await pickPort());
+    const httpPort = options.port ?? (await pickPort(RESERVED_PORTS));
     const started = await spawnAndWait({
       binary,
       args: victoriaMetricsArgs({ dir, httpPort }),
@@ -168,15 +167,6 @@ export async function startPrivateVictoriaMetrics(
     }
     await rm(dir, { recursive: true, force: true });
     throw error;
-  }
-}
-
-async function pickPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort('127.0.0.1');
-    if (!RESERVED_PORTS.has(port)) {
-      return port;
-    }
   }
 }
 
@@ -236,7 +226,7 @@ async function spawnAndWait(params: {
         ),
       };
     }
-    const status = await healthStatus(httpPort);
+    const status = await httpStatus(httpPort, '/health');
     // The log line proves that *our* process holds the port, not some other server answering /health.
     if (
       status === 200 &&
@@ -295,40 +285,4 @@ function handle(
       return stopping;
     },
   };
-}
-
-/** Status of GET /health, or undefined when nothing answers. */
-function healthStatus(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    // agent: false so no keep-alive socket outlives the probe.
-    const request = get(
-      { host: '127.0.0.1', port, path: '/health', agent: false, timeout: 1000 },
-      (response) => {
-        response.resume();
-        resolve(response.statusCode);
-      },
-    );
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(undefined));
-  });
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readLogSince(file: string, offset: number): string {
-  try {
-    return readFileSync(file).subarray(offset).toString('utf8');
-  } catch {
-    return '';
-  }
-}
-
-function tail(log: string, lines = 30): string {
-  return log.trimEnd().split('\n').slice(-lines).join('\n');
 }

@@ -30,7 +30,7 @@ export interface SinkCapabilities {
    * so the text is lost); or not at all (newer VictoriaMetrics releases skip string fields).
    */
   strings: 'string' | 'zero' | 'dropped';
-  /** The server answers 4xx to a field-type conflict (InfluxDB); `conflictingSink()` is then required. */
+  /** The server answers 4xx to a field-type conflict (InfluxDB); without field types (VictoriaMetrics) it stores the point. */
   rejectsTypeConflicts: boolean;
 }
 
@@ -49,7 +49,7 @@ export interface SinkUnderTest {
    * `heart_rate` near that time conflicts (only for `rejectsTypeConflicts`). InfluxDB checks field types
    * per shard (one time range), hence the time.
    */
-  conflictingSink?(atMs: number): Promise<TelemetrySink>;
+  conflictingSink(atMs: number): Promise<TelemetrySink>;
 }
 
 /** Example values of each type: the float has no fraction on purpose (it must still be stored as a float). */
@@ -200,22 +200,29 @@ export function describeTelemetrySinkContract(
       }
     });
 
-    // Skipped where the backend has no field types to conflict (VictoriaMetrics stores float64 samples
-    // only and answers 204 even to bad lines); its 4xx handling is tested against a fake server instead.
-    it.skipIf(!capabilities.rejectsTypeConflicts)(
-      'reports a field-type conflict as non-retriable HB_INFLUX_REJECTED',
+    // InfluxDB types fields: a conflict is a permanent 400 that must never be retried. VictoriaMetrics
+    // stores float64 samples only: the same write must simply be stored (no false rejection).
+    it(
+      capabilities.rejectsTypeConflicts
+        ? 'reports a field-type conflict as non-retriable HB_INFLUX_REJECTED'
+        : 'has no field types: a point whose type differs from earlier points is stored, not rejected',
       async () => {
-        const sink = await under.conflictingSink?.(t0);
-        if (!sink) throw new Error('capabilities.rejectsTypeConflicts needs conflictingSink()');
+        const device = `conflict-${run}`;
+        const sink = await under.conflictingSink(t0);
         try {
           const err = await sink
-            .write([{ deviceId: `conflict-${run}`, metric: 'heart_rate', value: 70, atMs: t0 }])
+            .write([{ deviceId: device, metric: 'heart_rate', value: 70, atMs: t0 }])
             .then(
               () => undefined,
               (e: unknown) => e,
             );
-          expect(err).toMatchObject({ code: 'HB_INFLUX_REJECTED', retriable: false });
-          expect((err as Error).message).toContain('HTTP 400');
+          if (capabilities.rejectsTypeConflicts) {
+            expect(err).toMatchObject({ code: 'HB_INFLUX_REJECTED', retriable: false });
+            expect((err as Error).message).toContain('HTTP 400');
+          } else {
+            expect(err).toBeUndefined();
+            expect((await under.readBack('heart_rate', device)).map((p) => p.value)).toEqual([70]);
+          }
         } finally {
           await sink.close();
         }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,19 +71,6 @@ async function post(url: string, body?: unknown): Promise<{ status: number; json
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
-
-async function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 const ZIGBEE_DEVICES = [
@@ -311,95 +298,89 @@ describe('without mqtt.url the MQTT emulators are not started', () => {
 });
 
 const MOSQUITTO = { host: '127.0.0.1', port: 1883 };
-const mosquittoUp = await reachable(MOSQUITTO.host, MOSQUITTO.port);
 
-// Skipped only where no Mosquitto listens on 1883 (a developer laptop); this machine kind always runs one.
-describe.skipIf(!mosquittoUp)(
-  'zigbee2mqtt and native emulators against the Mosquitto on this machine',
-  () => {
-    const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
-    const baseTopic = `homebed-test-z2m-${tag}`;
-    const nativeId = `sim-test-${tag}`;
-    const url = `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`;
+// The Mosquitto this machine kind runs on 1883 is a required test service, like PostgreSQL.
+describe('zigbee2mqtt and native emulators against the Mosquitto on this machine', () => {
+  const tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  const baseTopic = `homebed-test-z2m-${tag}`;
+  const nativeId = `sim-test-${tag}`;
+  const url = `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`;
 
-    it('retained bridge/devices, availability in both styles, state messages, and an event', async () => {
-      const z2m = new Zigbee2mqttEmulator({
-        mqtt: { url, reconnectPeriodMs: 500 },
-        clientId: `homebed-sim-z2m-${tag}`,
-        clock: systemClock,
-        baseTopic,
-        bridgeState: 'legacy',
-        devices: [
-          {
-            friendlyName: 'sos',
-            kind: 'sos_button',
-            availability: 'json',
-            battery: 90,
-            linkquality: 100,
-            occupancyTimeoutMs: 90_000,
-            checkinIntervalMs: 0,
-          },
-          {
-            friendlyName: 'door',
-            kind: 'contact',
-            availability: 'legacy',
-            battery: 90,
-            linkquality: 100,
-            occupancyTimeoutMs: 90_000,
-            checkinIntervalMs: 0,
-          },
-        ],
-      });
-      const pendant = new NativeDeviceEmulator({
-        mqtt: { url, reconnectPeriodMs: 500 },
-        clock: systemClock,
-        spec: { id: nativeId, state: { battery: 80 }, stateIntervalMs: 0 },
-      });
-      let rec: Recorder | undefined;
-      const cleanup = mqtt.connect(url, { clientId: `homebed-cleanup-${tag}` });
-      try {
-        z2m.start();
-        pendant.start();
-        await z2m.waitConnected();
-        await pendant.waitConnected();
-        rec = await Recorder.connect(url, [`${baseTopic}/#`, `homebed/v1/dev/${nativeId}/#`]);
-        const r = rec;
-        await r.waitFor(
-          () =>
-            r.on(`${baseTopic}/bridge/devices`).length > 0 &&
-            r.on(`${baseTopic}/door/availability`).length > 0,
-        );
-        expect(r.on(`${baseTopic}/bridge/state`)[0]).toMatchObject({ payload: 'online', retain: true });
-        const devices = r.json(`${baseTopic}/bridge/devices`)[0] as Array<{ friendly_name: string }>;
-        expect(devices.map((d) => d.friendly_name)).toEqual(['Coordinator', 'sos', 'door']);
-        expect(r.on(`${baseTopic}/sos/availability`)[0]?.payload).toBe('{"state":"online"}');
-        expect(r.on(`${baseTopic}/door/availability`)[0]?.payload).toBe('online');
-        z2m.act('sos', 'sos');
-        z2m.act('door', 'open');
-        pendant.update({ event: 'press' });
-        await r.waitFor(
-          () => r.on(`${baseTopic}/door`).length > 0 && r.on(`homebed/v1/dev/${nativeId}/event`).length > 0,
-        );
-        expect(r.json(`${baseTopic}/sos`)[0]).toMatchObject({ action: 'emergency', battery: 90 });
-        expect(r.json(`${baseTopic}/door`)[0]).toMatchObject({ contact: false, battery: 90 });
-        expect(r.json(`homebed/v1/dev/${nativeId}/event`)[0]).toMatchObject({ v: 1, action: 'press' });
-      } finally {
-        await rec?.close();
-        await z2m.stop();
-        await pendant.stop();
-        // Leave nothing retained on the shared broker.
-        const retained = [
-          `${baseTopic}/bridge/state`,
-          `${baseTopic}/bridge/devices`,
-          `${baseTopic}/sos/availability`,
-          `${baseTopic}/door/availability`,
-          `homebed/v1/dev/${nativeId}/availability`,
-        ];
-        if (!cleanup.connected)
-          await new Promise<void>((resolve) => cleanup.once('connect', () => resolve()));
-        for (const topic of retained) await cleanup.publishAsync(topic, '', { retain: true, qos: 1 });
-        await cleanup.endAsync();
-      }
+  it('retained bridge/devices, availability in both styles, state messages, and an event', async () => {
+    const z2m = new Zigbee2mqttEmulator({
+      mqtt: { url, reconnectPeriodMs: 500 },
+      clientId: `homebed-sim-z2m-${tag}`,
+      clock: systemClock,
+      baseTopic,
+      bridgeState: 'legacy',
+      devices: [
+        {
+          friendlyName: 'sos',
+          kind: 'sos_button',
+          availability: 'json',
+          battery: 90,
+          linkquality: 100,
+          occupancyTimeoutMs: 90_000,
+          checkinIntervalMs: 0,
+        },
+        {
+          friendlyName: 'door',
+          kind: 'contact',
+          availability: 'legacy',
+          battery: 90,
+          linkquality: 100,
+          occupancyTimeoutMs: 90_000,
+          checkinIntervalMs: 0,
+        },
+      ],
     });
-  },
-);
+    const pendant = new NativeDeviceEmulator({
+      mqtt: { url, reconnectPeriodMs: 500 },
+      clock: systemClock,
+      spec: { id: nativeId, state: { battery: 80 }, stateIntervalMs: 0 },
+    });
+    let rec: Recorder | undefined;
+    const cleanup = mqtt.connect(url, { clientId: `homebed-cleanup-${tag}` });
+    try {
+      z2m.start();
+      pendant.start();
+      await z2m.waitConnected();
+      await pendant.waitConnected();
+      rec = await Recorder.connect(url, [`${baseTopic}/#`, `homebed/v1/dev/${nativeId}/#`]);
+      const r = rec;
+      await r.waitFor(
+        () =>
+          r.on(`${baseTopic}/bridge/devices`).length > 0 && r.on(`${baseTopic}/door/availability`).length > 0,
+      );
+      expect(r.on(`${baseTopic}/bridge/state`)[0]).toMatchObject({ payload: 'online', retain: true });
+      const devices = r.json(`${baseTopic}/bridge/devices`)[0] as Array<{ friendly_name: string }>;
+      expect(devices.map((d) => d.friendly_name)).toEqual(['Coordinator', 'sos', 'door']);
+      expect(r.on(`${baseTopic}/sos/availability`)[0]?.payload).toBe('{"state":"online"}');
+      expect(r.on(`${baseTopic}/door/availability`)[0]?.payload).toBe('online');
+      z2m.act('sos', 'sos');
+      z2m.act('door', 'open');
+      pendant.update({ event: 'press' });
+      await r.waitFor(
+        () => r.on(`${baseTopic}/door`).length > 0 && r.on(`homebed/v1/dev/${nativeId}/event`).length > 0,
+      );
+      expect(r.json(`${baseTopic}/sos`)[0]).toMatchObject({ action: 'emergency', battery: 90 });
+      expect(r.json(`${baseTopic}/door`)[0]).toMatchObject({ contact: false, battery: 90 });
+      expect(r.json(`homebed/v1/dev/${nativeId}/event`)[0]).toMatchObject({ v: 1, action: 'press' });
+    } finally {
+      await rec?.close();
+      await z2m.stop();
+      await pendant.stop();
+      // Leave nothing retained on the shared broker.
+      const retained = [
+        `${baseTopic}/bridge/state`,
+        `${baseTopic}/bridge/devices`,
+        `${baseTopic}/sos/availability`,
+        `${baseTopic}/door/availability`,
+        `homebed/v1/dev/${nativeId}/availability`,
+      ];
+      if (!cleanup.connected) await new Promise<void>((resolve) => cleanup.once('connect', () => resolve()));
+      for (const topic of retained) await cleanup.publishAsync(topic, '', { retain: true, qos: 1 });
+      await cleanup.endAsync();
+    }
+  });
+});

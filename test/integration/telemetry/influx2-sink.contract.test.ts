@@ -63,6 +63,15 @@ describeTelemetrySinkContract(
         exportSeries(url, `${metric}_value{gateway=${quote(tags.gateway)},device=${quote(deviceId)}}`),
       unreachableSink: () =>
         new Influx2Sink({ url: 'http://127.0.0.1:9', org: 'o', bucket: 'b', tags, requestTimeoutMs: 2_000 }),
+      async conflictingSink(atMs: number) {
+        // heart_rate is an integer in METRICS; seed a float first, as the 1.x suite does.
+        const res = await fetch(`${url}/api/v2/write?org=homebed&bucket=telemetry&precision=ms`, {
+          method: 'POST',
+          body: `heart_rate,device=radar value=1.5 ${atMs}`,
+        });
+        if (res.status !== 204) throw new Error(`seeding the conflict failed: HTTP ${res.status}`);
+        return new Influx2Sink({ url, org: 'homebed', bucket: 'telemetry', tags });
+      },
     };
   },
 );
