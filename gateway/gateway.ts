@@ -157,7 +157,9 @@ export class Gateway {
     );
     const book = new AlarmBook(this.db, (draft) => sender.raise(draft));
     this.book = book;
-    const deadlines = new DeadlineScheduler(this.db, clock, logger.child({ component: 'rules' }));
+    const deadlines = new DeadlineScheduler(this.db, clock, logger.child({ component: 'rules' }), () =>
+      book.resync(),
+    );
     this.deadlines = deadlines;
     const child = (component: string, extra: Record<string, string> = {}) =>
       logger.child({ component, ...extra });

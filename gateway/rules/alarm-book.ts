@@ -17,19 +17,28 @@ interface ActiveRow {
  * to the right alarm and a condition that persists is not raised twice.
  */
 export class AlarmBook {
+  /**
+   * The active keys, mirrored in memory: supervision and the vitals rule ask on
+   * every reading, and this process is the store's only writer. Updated only
+   * after a transaction has committed.
+   */
+  private readonly active: Set<string>;
+
   constructor(
     private readonly db: SqliteDatabase,
     private readonly commit: (draft: AlarmDraft) => AlarmMessage,
-  ) {}
+  ) {
+    this.active = new Set(
+      (db.prepare(`SELECT key FROM active_alarms`).all() as { key: string }[]).map((r) => r.key),
+    );
+  }
 
   isActive(key: string): boolean {
-    return this.db.prepare(`SELECT 1 FROM active_alarms WHERE key = ?`).get(key) !== undefined;
+    return this.active.has(key);
   }
 
   activeKeys(): string[] {
-    return (this.db.prepare(`SELECT key FROM active_alarms ORDER BY key`).all() as { key: string }[]).map(
-      (r) => r.key,
-    );
+    return [...this.active].sort();
   }
 
   /** When an alarm was last raised under this key (for "at most once a day"). */
@@ -42,7 +51,8 @@ export class AlarmBook {
 
   /** Raise unless already active under `key`; returns the committed alarm or null. */
   raise(key: string, draft: AlarmDraft): AlarmMessage | null {
-    return this.db.transaction((): AlarmMessage | null => {
+    if (this.active.has(key)) return null;
+    const raised = this.db.transaction((): AlarmMessage | null => {
       if (this.isActive(key)) return null;
       const message = this.commit(draft);
       this.db
@@ -58,6 +68,8 @@ export class AlarmBook {
         .run(key, draft.atMs);
       return message;
     })();
+    if (raised) this.active.add(key);
+    return raised;
   }
 
   /** Clear the alarm active under `key` (a `cleared` message referring to it); null if none is active. */
@@ -93,7 +105,8 @@ export class AlarmBook {
     evidence: Evidence[],
     message?: string,
   ): AlarmMessage | null {
-    return this.db.transaction((): AlarmMessage | null => {
+    if (!this.active.has(key)) return null;
+    const ended = this.db.transaction((): AlarmMessage | null => {
       const row = this.db.prepare(`SELECT * FROM active_alarms WHERE key = ?`).get(key) as
         | ActiveRow
         | undefined;
@@ -110,5 +123,14 @@ export class AlarmBook {
         ...(message ? { message } : {}),
       });
     })();
+    if (ended) this.active.delete(key);
+    return ended;
+  }
+
+  /** Reload the active keys from the store (after an enclosing transaction rolled back). */
+  resync(): void {
+    this.active.clear();
+    for (const r of this.db.prepare(`SELECT key FROM active_alarms`).all() as { key: string }[])
+      this.active.add(r.key);
   }
 }

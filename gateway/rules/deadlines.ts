@@ -27,6 +27,8 @@ export class DeadlineScheduler {
     private readonly db: SqliteDatabase,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Called when a handler failed and its transaction rolled back (caches built on the store resync). */
+    private readonly onRollback: () => void = () => {},
   ) {}
 
   /** Register the handler for one kind of deadline (before start). */
@@ -105,6 +107,7 @@ export class DeadlineScheduler {
     } catch (err) {
       // The transaction rolled back: the deadline is still stored and fires again after a restart.
       this.logger.error({ err, key }, 'deadline handler failed');
+      this.onRollback();
     }
   }
 }

@@ -69,7 +69,7 @@ export class RuleHarness {
     this.outbox = new AlarmOutbox(this.db, { gatewayId: 'gw', bedId: 'bed-1' });
     const raise = (d: Parameters<AlarmOutbox['commit']>[0]) => this.outbox.commit(d);
     const book = new AlarmBook(this.db, raise);
-    const deadlines = new DeadlineScheduler(this.db, this.clock, silentLogger());
+    const deadlines = new DeadlineScheduler(this.db, this.clock, silentLogger(), () => book.resync());
     this.engine = new RuleEngine(
       {
         bus: this.bus,

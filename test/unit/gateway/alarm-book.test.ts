@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../common/clock.js';
+import { silentLogger } from '../../../common/logger.js';
 import { AlarmBook } from '../../../gateway/rules/alarm-book.js';
+import { DeadlineScheduler } from '../../../gateway/rules/deadlines.js';
 import { openGatewayDb } from '../../../gateway/store/gateway-db.js';
 import { AlarmOutbox } from '../../../gateway/uplink/alarm-outbox.js';
 
@@ -37,5 +40,27 @@ describe('AlarmBook', () => {
     expect(book.clear('device_offline:radar', 4_000, [])).toBeNull();
     expect(outbox.pending().map((p) => p.message.state)).toEqual(['raised', 'cleared']);
     expect(book.lastRaisedAtMs('device_offline:radar')).toBe(1_000);
+  });
+});
+
+describe('AlarmBook inside a deadline that fails', () => {
+  it('forgets an alarm whose enclosing transaction rolled back, so the condition can be raised again', () => {
+    const db = openGatewayDb(':memory:');
+    const outbox = new AlarmOutbox(db, { gatewayId: 'gw', bedId: 'bed' });
+    const book = new AlarmBook(db, (d) => outbox.commit(d));
+    const clock = new ManualClock(1_000);
+    const deadlines = new DeadlineScheduler(db, clock, silentLogger(), () => book.resync());
+    deadlines.on('boom', () => {
+      book.raise('device_offline:radar', draft(clock.now()));
+      throw new Error('handler bug after the raise');
+    });
+    deadlines.start();
+    deadlines.schedule('k', 'boom', 2_000);
+    clock.advance(1_000);
+    expect(book.isActive('device_offline:radar')).toBe(false);
+    expect(outbox.all()).toEqual([]);
+    // The deadline is still stored: it will fire again after a restart.
+    expect(deadlines.pending().map((p) => p.key)).toEqual(['k']);
+    expect(book.raise('device_offline:radar', draft(3_000))?.state).toBe('raised');
   });
 });
