@@ -90,6 +90,8 @@ export const heartbeatMessageSchema = z.object({
   outboxDepth: z.number().int().nonnegative(),
   /** Telemetry points waiting to be written to InfluxDB. */
   spoolDepth: z.number().int().nonnegative(),
+  /** Readings dropped since the gateway started because the spool was full (oldest first). */
+  readingsDropped: z.number().int().nonnegative().default(0),
   devices: z.array(deviceHealthSchema).max(500),
   /** Heard but not configured: shown to the installer, never silently dropped. */
   unpaired: z.array(unpairedDeviceSchema).max(50).default([]),

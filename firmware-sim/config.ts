@@ -314,6 +314,12 @@ const nativeDeviceSchema = z.object({
     .min(0)
     .default(0)
     .describe("Re-send the state this often (the device's heartbeat); 0 = never."),
+  sequenceIn: z
+    .enum(['heart_rate', 'breath_rate'])
+    .optional()
+    .describe(
+      'Test instrument: each periodic state report carries the next value of a counter (0–255, wrapping) in this property, so a test reading the database can find any gap.',
+    ),
   dyingBattery: dyingBatterySchema,
 });
 

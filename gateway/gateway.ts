@@ -136,6 +136,7 @@ export class Gateway {
       {
         batchSize: config.influx.batchSize,
         flushIntervalMs: config.influx.flushIntervalMs,
+        retryMaxMs: config.influx.retryMaxMs,
         maxBufferedPoints: config.influx.maxBufferedPoints,
       },
       new TelemetrySpool(this.db, config.influx.maxSpoolPoints, this.counters),
@@ -326,6 +327,7 @@ export class Gateway {
         intervalS,
         outboxDepth: outbox.depth(),
         spoolDepth: this.telemetry.depth,
+        readingsDropped: this.telemetry.dropped,
         devices: this.registry.health(),
         unpaired: this.registry.unpairedDevices(),
         links: this.linkStates(),

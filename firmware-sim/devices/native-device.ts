@@ -36,6 +36,8 @@ export interface NativeDeviceSpec {
   state: NativeStatePatch;
   /** Re-send the state this often (the device's supervision heartbeat); 0 = never. */
   stateIntervalMs: number;
+  /** Each periodic report carries the next value of a wrapping counter in this property (chaos tests). */
+  sequenceIn?: 'heart_rate' | 'breath_rate';
 }
 
 export interface NativeDeviceOptions {
@@ -78,6 +80,8 @@ export class NativeDeviceEmulator {
   private timer: TimerHandle | undefined;
   private drain: BatteryDrain | undefined;
   private events = 0;
+  private eventsDelivered = 0;
+  private statesDelivered = 0;
 
   constructor(private readonly options: NativeDeviceOptions) {
     this.current = { ...options.spec.state };
@@ -114,7 +118,12 @@ export class NativeDeviceEmulator {
     const every = this.options.spec.stateIntervalMs;
     if (every > 0) {
       this.timer = this.options.clock.setInterval(() => {
-        if (this.online) this.publishState();
+        if (!this.online) return;
+        const counter = this.options.spec.sequenceIn;
+        if (counter) this.current = { ...this.current, [counter]: ((this.current[counter] ?? -1) + 1) % 256 };
+        this.publishState(() => {
+          this.statesDelivered++;
+        });
       }, every);
     }
   }
@@ -169,7 +178,11 @@ export class NativeDeviceEmulator {
     }
     if (event) {
       this.events++;
-      messages.push(this.publish('event', event, 1));
+      messages.push(
+        this.publish('event', event, 1, false, () => {
+          this.eventsDelivered++;
+        }),
+      );
     }
     return messages;
   }
@@ -201,6 +214,10 @@ export class NativeDeviceEmulator {
     state: NativeStatePatch;
     dyingBattery: boolean;
     eventsSent: number;
+    /** Events the gateway's broker has acknowledged (PUBACK); the rest are still being retried. */
+    eventsDelivered: number;
+    /** Periodic state reports the gateway's broker has acknowledged. */
+    statesDelivered: number;
     messagesPublished: number;
   } {
     return {
@@ -210,6 +227,8 @@ export class NativeDeviceEmulator {
       state: { ...this.current },
       dyingBattery: this.drain !== undefined,
       eventsSent: this.events,
+      eventsDelivered: this.eventsDelivered,
+      statesDelivered: this.statesDelivered,
       messagesPublished: this.connection?.messagesPublished ?? 0,
     };
   }
@@ -231,9 +250,9 @@ export class NativeDeviceEmulator {
     );
   }
 
-  private publishState(): NativePublished {
+  private publishState(onDelivered?: () => void): NativePublished {
     const at = new Date(this.options.clock.now()).toISOString();
-    return this.publish('state', this.stateMessage(this.current, at), 1);
+    return this.publish('state', this.stateMessage(this.current, at), 1, false, onDelivered);
   }
 
   private publish(
@@ -241,9 +260,10 @@ export class NativeDeviceEmulator {
     payload: unknown,
     qos: 0 | 1,
     retain = false,
+    onDelivered?: () => void,
   ): NativePublished {
     const topic = nativeDeviceTopic(this.id, kind);
-    this.connection?.publish(topic, JSON.stringify(payload), { qos, retain });
+    this.connection?.publish(topic, JSON.stringify(payload), { qos, retain }, onDelivered);
     return { topic, payload };
   }
 }

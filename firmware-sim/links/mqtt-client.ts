@@ -122,13 +122,20 @@ export class SimMqttConnection {
    * Publish (queued by the client while disconnected). Errors are logged, not thrown: a device
    * cannot report that its message was lost.
    */
-  publish(topic: string, payload: string, options: IClientPublishOptions = {}): void {
+  publish(
+    topic: string,
+    payload: string,
+    options: IClientPublishOptions = {},
+    onDelivered?: () => void,
+  ): void {
     const client = this.client;
     if (!client) return;
     this.published++;
     this.options.logger?.trace({ topic, payload: payload.slice(0, 200) }, 'mqtt publish');
     client.publish(topic, payload, options, (err) => {
       if (err) this.options.logger?.warn({ err, topic }, 'MQTT publish failed');
+      // For QoS 1 this is the broker's PUBACK: the gateway has taken the message.
+      else onDelivered?.();
     });
   }
 

@@ -190,6 +190,11 @@ export const gatewayConfigSchema = z
         flushIntervalMs: positiveMs()
           .default(1_000)
           .describe('Longest a reading waits before it is written.'),
+        retryMaxMs: positiveMs()
+          .default(30_000)
+          .describe(
+            'Longest wait between write attempts while InfluxDB is failing (doubles from the flush interval); also the longest a recovered InfluxDB waits for its backlog.',
+          ),
         maxBufferedPoints: positiveMs()
           .default(10_000)
           .describe('Readings held in memory; beyond this they go to the spool.'),

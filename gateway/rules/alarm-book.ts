@@ -60,16 +60,34 @@ export class AlarmBook {
           `INSERT INTO active_alarms (key, alarm_id, type, severity, device_id, raised_at_ms) VALUES (?, ?, ?, ?, ?, ?)`,
         )
         .run(key, message.id, message.type, message.severity, message.deviceId ?? null, draft.atMs);
-      this.db
-        .prepare(
-          `INSERT INTO alarm_history (key, last_raised_at_ms) VALUES (?, ?)
-           ON CONFLICT(key) DO UPDATE SET last_raised_at_ms = excluded.last_raised_at_ms`,
-        )
-        .run(key, draft.atMs);
+      this.recordRaise(key, draft.atMs);
       return message;
     })();
     if (raised) this.active.add(key);
     return raised;
+  }
+
+  /**
+   * A one-shot alarm (an SOS has no "cleared"), committed in one transaction
+   * with its raise time under `key`, so that after a crash the rule still knows
+   * the call it already raised: a device that redelivers the same press (MQTT
+   * QoS 1 after the gateway died before its PUBACK) is not a second call.
+   */
+  raiseOneShot(key: string, draft: AlarmDraft): AlarmMessage {
+    return this.db.transaction((): AlarmMessage => {
+      const message = this.commit(draft);
+      this.recordRaise(key, draft.atMs);
+      return message;
+    })();
+  }
+
+  private recordRaise(key: string, atMs: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO alarm_history (key, last_raised_at_ms) VALUES (?, ?)
+         ON CONFLICT(key) DO UPDATE SET last_raised_at_ms = excluded.last_raised_at_ms`,
+      )
+      .run(key, atMs);
   }
 
   /** Clear the alarm active under `key` (a `cleared` message referring to it); null if none is active. */

@@ -10,6 +10,9 @@ import { BaseRule, type RuleContext } from './rule-context.js';
  * never delayed: a press that turns out to be half of a cancel gesture
  * (FallRule) is cancelled afterwards, not held back.
  */
+/** Where the time of a device's last SOS call is remembered across restarts. */
+const sosKey = (deviceId: string): string => `sos:${deviceId}`;
+
 export class SosRule extends BaseRule {
   readonly name = 'sos';
   private readonly lastPressAtMs = new Map<string, number>();
@@ -27,9 +30,14 @@ export class SosRule extends BaseRule {
       if (!device) return;
       const isSos = event.kind === 'sos' || (event.kind === 'button_press' && device.role === 'sos_button');
       if (!isSos) return;
-      const last = this.lastPressAtMs.get(device.id);
+      const last = this.lastPressAtMs.get(device.id) ?? this.ctx.book.lastRaisedAtMs(sosKey(device.id));
       this.lastPressAtMs.set(device.id, event.atMs);
-      if (last !== undefined && event.atMs - last < this.ctx.rules.sos.repeatWindowMs) {
+      if (last === event.atMs) {
+        // The same press delivered again (a device's QoS 1 retransmission after a gateway restart).
+        this.ctx.logger.info({ device: device.id }, 'SOS press delivered twice; already raised');
+        return;
+      }
+      if (last !== null && event.atMs - last < this.ctx.rules.sos.repeatWindowMs) {
         this.ctx.logger.debug({ device: device.id }, 'SOS press within the repeat window; same call');
         return;
       }
@@ -40,7 +48,7 @@ export class SosRule extends BaseRule {
         );
         return;
       }
-      const alarm = this.ctx.raise({
+      const alarm = this.ctx.book.raiseOneShot(sosKey(device.id), {
         type: 'sos_button',
         severity: 'critical',
         state: 'raised',

@@ -32,6 +32,8 @@ export class TelemetryBatcher {
   private failingSince: number | null = null;
   private failures = 0;
   private nextAttemptAtMs = 0;
+  private droppedTotal = 0;
+  private lastDropLogAtMs: number | null = null;
 
   constructor(
     private readonly sink: TelemetrySink,
@@ -53,10 +55,7 @@ export class TelemetryBatcher {
     await this.flushing;
     this.nextAttemptAtMs = 0;
     if (this.buffer.length) await this.flush();
-    if (this.buffer.length && this.spool) {
-      this.spool.append(this.buffer);
-      this.buffer = [];
-    }
+    this.toSpool();
     await this.sink.close();
   }
 
@@ -65,8 +64,11 @@ export class TelemetryBatcher {
     const excess = this.buffer.length - this.options.maxBufferedPoints;
     if (excess > 0) {
       const overflow = this.buffer.splice(0, excess);
-      if (this.spool) this.spool.append(overflow);
-      else this.counters.inc('readings_dropped', { reason: 'buffer_full' }, excess);
+      if (this.spool) this.appendToSpool(overflow);
+      else {
+        this.counters.inc('readings_dropped', { reason: 'buffer_full' }, excess);
+        this.noteDropped(excess);
+      }
     }
     if (
       this.buffer.length >= this.options.batchSize &&
@@ -80,6 +82,11 @@ export class TelemetryBatcher {
   /** Readings not yet in the database: in memory plus spooled. */
   get depth(): number {
     return this.buffer.length + (this.spool?.depth ?? 0);
+  }
+
+  /** Readings dropped since start (spool or buffer full): reported in the heartbeat. */
+  get dropped(): number {
+    return this.droppedTotal;
   }
 
   get spoolDepth(): number {
@@ -127,8 +134,25 @@ export class TelemetryBatcher {
 
   private toSpool(): void {
     if (!this.spool || !this.buffer.length) return;
-    this.spool.append(this.buffer);
+    this.appendToSpool(this.buffer);
     this.buffer = [];
+  }
+
+  private appendToSpool(readings: readonly Reading[]): void {
+    const dropped = this.spool?.append(readings) ?? 0;
+    if (dropped > 0) this.noteDropped(dropped);
+  }
+
+  /** Count a loss and say so in the log, at most once a minute (an outage can drop on every flush). */
+  private noteDropped(count: number): void {
+    this.droppedTotal += count;
+    const now = this.clock.now();
+    if (this.lastDropLogAtMs !== null && now - this.lastDropLogAtMs < 60_000) return;
+    this.lastDropLogAtMs = now;
+    this.logger.error(
+      { droppedTotal: this.droppedTotal, spoolDepth: this.spoolDepth },
+      'telemetry spool full: dropping the oldest readings',
+    );
   }
 
   /** Write one batch; on success or permanent rejection `done()` removes it. False when the sink is unavailable. */

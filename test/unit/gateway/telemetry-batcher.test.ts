@@ -141,6 +141,8 @@ describe('TelemetryBatcher', () => {
     await batcher.flush();
     expect(spool?.depth).toBe(4);
     expect(counters.get('readings_dropped', { reason: 'spool_full' })).toBe(2);
+    // What the heartbeat reports as readingsDropped.
+    expect(batcher.dropped).toBe(2);
     sink.failWith = null;
     clock.advance(2_000);
     await batcher.flush();
@@ -153,6 +155,7 @@ describe('TelemetryBatcher', () => {
     for (let i = 0; i < 6; i++) batcher.add(reading(i));
     expect(batcher.depth).toBe(4);
     expect(counters.get('readings_dropped', { reason: 'buffer_full' })).toBe(2);
+    expect(batcher.dropped).toBe(2);
   });
 
   it('keeps unwritten readings in the spool across a stop and a new batcher', async () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RuleHarness } from '../../support/rule-harness.js';
 
@@ -31,6 +34,40 @@ describe('SOS rule', () => {
     expect(h.summary()).toEqual(['sos_button:raised@10:00:00']);
     expect(h.all()[0]?.severity).toBe('critical');
     expect(h.all()[0]?.deviceId).toBe('leak');
+  });
+});
+
+describe('SOS rule across a gateway crash', () => {
+  it('a press delivered again after a restart (same press time) is not a second call; a later press is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homebed-sos-'));
+    try {
+      const h = new RuleHarness('2026-11-23 10:00', { sos: { repeatWindowMs: 0 } }, dir);
+      h.event('sos');
+      // The gateway dies after committing the alarm but before its broker's PUBACK: the pendant sends again.
+      h.restart();
+      h.event('sos');
+      expect(h.summary()).toEqual(['sos_button:raised@10:00:00']);
+      h.advance(1).event('sos');
+      expect(h.summary()).toEqual(['sos_button:raised@10:00:00', 'sos_button:raised@10:00:00']);
+      h.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the repeat window still holds after a restart', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homebed-sos-'));
+    try {
+      const h = new RuleHarness('2026-11-23 10:00', {}, dir);
+      h.event('sos');
+      h.restart();
+      h.advance(1_000).event('sos');
+      h.advance(5_000).event('sos');
+      expect(h.summary()).toEqual(['sos_button:raised@10:00:00', 'sos_button:raised@10:00:06']);
+      h.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
