@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { withTimeout } from '../../common/async.js';
+import { backoffDelayMs } from '../../common/backoff.js';
 import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
@@ -119,10 +120,11 @@ export class CloudLink {
 
   /** The delay before the next reconnect attempt (exported for tests through `reconnectDelays`). */
   nextReconnectDelay(): number {
-    const max = this.options.reconnectMaxMs ?? 60_000;
-    const base = Math.min(max, this.options.reconnectPeriodMs * 2 ** this.reconnectAttempts);
-    this.reconnectAttempts++;
-    return Math.round(base * (0.8 + 0.4 * (this.options.random ?? Math.random)()));
+    return backoffDelayMs(this.reconnectAttempts++, {
+      initialMs: this.options.reconnectPeriodMs,
+      maxMs: this.options.reconnectMaxMs ?? 60_000,
+      random: this.options.random,
+    });
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
