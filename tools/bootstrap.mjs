@@ -41,6 +41,14 @@ export const SYSTEM_PACKAGES = [
     why: 'virtual serial ports (PTY pairs)',
   },
   {
+    // Only the binary is used: tests start private instances on free ports (tools/mosquitto.ts). Installing
+    // the package may start Debian's own service on 1883; nothing here starts, stops or configures it.
+    binary: 'mosquitto',
+    aptPackage: 'mosquitto',
+    neededFor: ['test'],
+    why: 'private Mosquitto brokers for the relay-through-an-external-broker tests (also mosquitto_passwd)',
+  },
+  {
     binary: 'victoria-metrics',
     aptPackage: 'victoria-metrics',
     neededFor: ['test'],

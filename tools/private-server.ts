@@ -1,10 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { freePort } from './free-port.js';
 
 /**
- * What the private test/demo servers (InfluxDB, VictoriaMetrics) share:
- * picking a port, probing an HTTP health path, and reading their log.
+ * What the private test/demo servers (InfluxDB, VictoriaMetrics, Mosquitto) share:
+ * picking a port, probing an HTTP health path or a TCP port, and reading their log.
  */
 
 /** A free port on 127.0.0.1 that is neither reserved (a system service's default) nor in `exclude`. */
@@ -28,6 +29,20 @@ export function httpStatus(port: number, path: string): Promise<number | undefin
     });
     request.on('timeout', () => request.destroy());
     request.on('error', () => resolve(undefined));
+  });
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:`port` (within 1 s). */
+export function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
   });
 }
 

@@ -103,12 +103,13 @@ describe('Node version check', () => {
 });
 
 describe('system packages', () => {
-  it('lists influxd and socat with their Debian packages', () => {
+  it('lists influxd, socat and mosquitto with their Debian packages', () => {
     const rows = bootstrap.SYSTEM_PACKAGES.map((row) => [row.binary, row.aptPackage]);
     expect(rows).toEqual(
       expect.arrayContaining([
         ['influxd', 'influxdb'],
         ['socat', 'socat'],
+        ['mosquitto', 'mosquitto'],
       ]),
     );
   });
@@ -117,7 +118,7 @@ describe('system packages', () => {
     const missing = bootstrap.missingSystemPackages('test', (binary) =>
       binary === 'socat' ? '/usr/bin/socat' : undefined,
     );
-    expect(missing.map((row) => row.aptPackage)).toEqual(['influxdb', 'victoria-metrics']);
+    expect(missing.map((row) => row.aptPackage)).toEqual(['influxdb', 'mosquitto', 'victoria-metrics']);
     expect(bootstrap.missingSystemPackages('test', (binary) => `/usr/bin/${binary}`)).toEqual([]);
   });
 
