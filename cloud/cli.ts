@@ -15,7 +15,7 @@ const HELP = `homebed cloud relay
 usage: npm run cloud -- <command> [options]
 
 commands:
-  run                        start the relay (MQTT broker for gateways, HTTP API)
+  run                        start the relay (MQTT broker for gateways, or mqtt.external; HTTP API)
   check-config               validate the configuration and print it (secrets hidden)
   gateway add <id> [--secret S]   provision a gateway; prints its secret once
   gateway rotate <id> [--secret S] issue a new secret for a gateway
@@ -61,9 +61,15 @@ runCli(async () => {
       stopOnSignals(() => relay.stop(), logger);
       return;
     }
-    case 'check-config':
-      process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    case 'check-config': {
+      const external = config.mqtt.external;
+      const shown =
+        external?.password !== undefined
+          ? { ...config, mqtt: { ...config.mqtt, external: { ...external, password: '[redacted]' } } }
+          : config;
+      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       return;
+    }
     case 'gateway': {
       const db = openCloudDb(config.dataDir);
       try {

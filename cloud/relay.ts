@@ -7,6 +7,7 @@ import { SqliteAlarmStore } from './alarms/sqlite-alarm-store.js';
 import type { CloudConfig } from './config/schema.js';
 import { GatewayRegistry } from './gateways/gateway-registry.js';
 import { buildHttpServer } from './http/http-server.js';
+import { defaultRelayClientId, ExternalBrokerLink } from './mqtt/external-broker-link.js';
 import { GatewayBroker } from './mqtt/gateway-broker.js';
 import { GatewayIngress } from './mqtt/gateway-ingress.js';
 import { openCloudDb } from './store/cloud-db.js';
@@ -17,14 +18,19 @@ export interface RelayDependencies {
   logger: Logger;
 }
 
+/** Where gateways connect: the relay's own aedes, or an external broker the relay subscribes to. */
+export type MqttMode = 'embedded' | 'external';
+
 /**
  * The cloud relay's composition root: store → registry/alarm store →
- * ingress (validate, commit, ack) ← embedded broker; HTTP API beside it.
+ * ingress (validate, commit, ack) ← embedded broker or external broker link;
+ * HTTP API beside it.
  */
 export class Relay {
   readonly counters = new Counters();
   private db: SqliteDatabase | null = null;
   private broker: GatewayBroker | null = null;
+  private link: ExternalBrokerLink | null = null;
   private http: ReturnType<typeof buildHttpServer> | null = null;
   private _ingress: GatewayIngress | null = null;
   private _gateways: GatewayRegistry | null = null;
@@ -40,43 +46,94 @@ export class Relay {
     this._alarms = alarms;
     const gateways = new GatewayRegistry(this.db);
     this._gateways = gateways;
-    let broker: GatewayBroker | null = null;
     const ingress = new GatewayIngress(
       alarms,
       gateways,
-      (topic, payload) =>
-        broker ? broker.publish(topic, payload) : Promise.reject(new Error('broker stopped')),
+      (topic, payload) => {
+        if (this.broker) return this.broker.publish(topic, payload);
+        if (this.link) return this.link.publish(topic, payload);
+        return Promise.reject(new Error('broker stopped'));
+      },
       clock,
       logger.child({ component: 'ingress' }),
       this.counters,
     );
     this._ingress = ingress;
-    broker = new GatewayBroker(
-      config.mqtt,
-      (id, secret) => gateways.verify(id, secret),
-      (gatewayId, topic, payload) => ingress.handle(gatewayId, topic, payload),
-      logger.child({ component: 'mqtt' }),
-      this.counters,
-    );
-    this.broker = broker;
-    await broker.start();
+    const onMessage = (gatewayId: string, topic: string, payload: Buffer) =>
+      ingress.handle(gatewayId, topic, payload);
+    const external = config.mqtt.external;
+    if (external) {
+      const link = new ExternalBrokerLink(
+        { ...external, clientId: external.clientId ?? defaultRelayClientId() },
+        onMessage,
+        logger.child({ component: 'mqtt' }),
+        this.counters,
+      );
+      this.link = link;
+      link.start();
+      // A broker that is down at start-up must not keep the relay (and its HTTP API) down: go on, keep trying.
+      if (!(await link.waitUntilConnected(external.connectTimeoutMs))) {
+        logger.error(
+          { url: link.url },
+          'external MQTT broker not reachable yet; the relay keeps trying (GET /healthz says degraded)',
+        );
+      }
+    } else {
+      const broker = new GatewayBroker(
+        config.mqtt,
+        (id, secret) => gateways.verify(id, secret),
+        onMessage,
+        logger.child({ component: 'mqtt' }),
+        this.counters,
+      );
+      this.broker = broker;
+      await broker.start();
+    }
     this.http = buildHttpServer({
       alarms,
       gateways,
       counters: this.counters,
       logger,
-      health: () => ({ mqtt: this.broker !== null, connectedGateways: this.broker?.connectedClients ?? 0 }),
+      health: () => this.health(),
     });
     await this.http.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.server.address();
     this.httpPort = typeof address === 'object' && address ? address.port : config.http.port;
-    logger.info({ url: this.httpUrl, mqttPort: broker.port }, 'cloud relay started');
+    logger.info(
+      {
+        url: this.httpUrl,
+        mqttMode: this.mqttMode,
+        mqttPort: this.mqttPort,
+        ...(this.link ? { broker: this.link.url } : {}),
+      },
+      'cloud relay started',
+    );
+  }
+
+  get mqttMode(): MqttMode {
+    return this.deps.config.mqtt.external ? 'external' : 'embedded';
+  }
+
+  /** What GET /healthz reports: MQTT is up when the embedded broker runs, or the external one is connected. */
+  health(): { mqtt: boolean; mqttMode: MqttMode; connectedGateways?: number; broker?: string } {
+    if (this.link) return { mqtt: this.link.connected, mqttMode: 'external', broker: this.link.url };
+    return {
+      mqtt: this.broker !== null,
+      mqttMode: 'embedded',
+      connectedGateways: this.broker?.connectedClients ?? 0,
+    };
+  }
+
+  /** The external broker link (external mode), for tests and diagnostics. */
+  get externalBroker(): ExternalBrokerLink | null {
+    return this.link;
   }
 
   get httpUrl(): string {
     return `http://${this.deps.config.http.host}:${this.httpPort}`;
   }
 
+  /** The embedded broker's port; 0 in external mode. */
   get mqttPort(): number {
     return this.broker?.port ?? 0;
   }
@@ -101,6 +158,8 @@ export class Relay {
     this.http = null;
     await this.broker?.stop();
     this.broker = null;
+    await this.link?.stop();
+    this.link = null;
     this._ingress?.events.removeAll();
     this.db?.close();
     this.db = null;

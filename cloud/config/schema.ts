@@ -1,5 +1,71 @@
 import { z } from 'zod';
-import { logConfigSchema, portSchema } from '../../common/config/shared-schemas.js';
+import { logConfigSchema, mqttUrlSchema, portSchema } from '../../common/config/shared-schemas.js';
+
+/**
+ * An MQTT broker run by someone else (Mosquitto, EMQX, …) that gateways connect to instead of the
+ * relay's embedded aedes. The broker authenticates the gateways and its ACL must keep each gateway
+ * to its own prefix: the relay takes the gateway id from the topic (docs/contract.md, "External broker").
+ */
+export const externalBrokerSchema = z
+  .object({
+    url: mqttUrlSchema.describe(
+      'The broker the relay consumes gateways through, e.g. mqtt://mosquitto.internal:1883. When set, the embedded broker is not started.',
+    ),
+    username: z.string().min(1).optional().describe('The relay’s user name at the broker.'),
+    password: z.string().min(1).optional().describe('The relay’s password at the broker. Never logged.'),
+    clientId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        'Fixed MQTT client id, so the persistent session (and its unacknowledged messages) survives a restart; default `homebed-relay-<hostname>`. Every relay instance needs its own.',
+      ),
+    shareGroup: z
+      .string()
+      .regex(/^[^/+#]+$/, 'must not contain "/", "+" or "#"')
+      .default('homebed-relay')
+      .describe(
+        'Shared-subscription group (`$share/<group>/…`): relay instances in one group each get a share of the gateways’ messages, each message going to one of them.',
+      ),
+    keepaliveS: z.number().int().min(5).max(600).default(30).describe('MQTT keepalive towards the broker.'),
+    connectTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe(
+        'Give up one connection attempt after this; start-up also waits at most this long for the first connection before going on without it.',
+      ),
+    reconnectPeriodMs: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000)
+      .describe(
+        'First wait before reconnecting; doubles after each failure up to reconnectMaxMs (±20 % jitter).',
+      ),
+    reconnectMaxMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .describe('Longest wait between reconnection attempts.'),
+    sessionExpiryS: z
+      .number()
+      .int()
+      .min(1)
+      .max(0xffffffff)
+      .default(86_400)
+      .describe(
+        'How long the broker keeps the relay’s session (subscriptions, queued and unacknowledged messages) while it is away (MQTT 5 session expiry).',
+      ),
+  })
+  .describe(
+    'Consume the gateways through an external MQTT 5 broker instead of the embedded one (which is then not started).',
+  );
+
+export type ExternalBrokerConfig = z.output<typeof externalBrokerSchema>;
 
 /**
  * The cloud relay's configuration: one schema with its defaults (and the
@@ -14,11 +80,14 @@ export const cloudConfigSchema = z.object({
         .string()
         .min(1)
         .default('127.0.0.1')
-        .describe('Interface the gateways’ MQTT broker (aedes) listens on.'),
-      port: portSchema.default(1884).describe('MQTT port for gateways (0: any free port).'),
+        .describe('Interface the gateways’ MQTT broker (aedes) listens on; unused with `mqtt.external`.'),
+      port: portSchema
+        .default(1884)
+        .describe('MQTT port for gateways (0: any free port); unused with `mqtt.external`.'),
+      external: externalBrokerSchema.optional(),
     })
     .prefault({})
-    .describe('The embedded MQTT broker that gateways connect to.'),
+    .describe('The embedded MQTT broker that gateways connect to, or the external one (`mqtt.external`).'),
   http: z
     .object({
       host: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP API and console listen on.'),

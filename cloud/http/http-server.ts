@@ -17,7 +17,15 @@ export interface HttpDependencies {
   counters: Counters;
   logger: Logger;
   /** Liveness of the parts the relay cannot work without. */
-  health: () => { mqtt: boolean; connectedGateways: number };
+  health: () => {
+    mqtt: boolean;
+    /** `embedded` (aedes in the relay) or `external` (a broker the relay subscribes to). */
+    mqttMode: 'embedded' | 'external';
+    /** Embedded mode only: an external broker does not tell. */
+    connectedGateways?: number;
+    /** External mode: the broker's URL without credentials. */
+    broker?: string;
+  };
 }
 
 const alarmsQuerySchema = z.object({

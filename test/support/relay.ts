@@ -2,20 +2,33 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { cloudConfigSchema } from '../../cloud/config/schema.js';
+import type { z } from 'zod';
+import { cloudConfigSchema, type externalBrokerSchema } from '../../cloud/config/schema.js';
 import { Relay } from '../../cloud/relay.js';
 import { systemClock } from '../../common/clock.js';
-import { silentLogger } from '../../common/logger.js';
+import { type Logger, silentLogger } from '../../common/logger.js';
 
-/** A real relay (aedes + SQLite + HTTP) on free ports in a temp dir. */
-export async function startTestRelay(): Promise<{
+/** Options of {@link startTestRelay}; without any, the relay runs its embedded broker. */
+export interface TestRelayOptions {
+  /** Consume the gateways through this external broker (`mqtt.external`) instead of the embedded aedes. */
+  external?: z.input<typeof externalBrokerSchema>;
+  /** Where the relay logs; default nowhere. */
+  logger?: Logger;
+}
+
+/** A real relay (aedes or an external broker + SQLite + HTTP) on free ports in a temp dir. */
+export async function startTestRelay(options: TestRelayOptions = {}): Promise<{
   relay: Relay;
   dataDir: string;
   stop: () => Promise<void>;
 }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'homebed-relay-'));
-  const config = cloudConfigSchema.parse({ dataDir, mqtt: { port: 0 }, http: { port: 0 } });
-  const relay = new Relay({ config, clock: systemClock, logger: silentLogger() });
+  const config = cloudConfigSchema.parse({
+    dataDir,
+    mqtt: { port: 0, ...(options.external ? { external: options.external } : {}) },
+    http: { port: 0 },
+  });
+  const relay = new Relay({ config, clock: systemClock, logger: options.logger ?? silentLogger() });
   await relay.start();
   return {
     relay,
