@@ -2,6 +2,7 @@ import type { Clock } from '../common/clock.js';
 import { Counters } from '../common/counters.js';
 import type { Logger } from '../common/logger.js';
 import type { SqliteDatabase } from '../common/sqlite.js';
+import { AlarmLifecycle } from './alarms/alarm-lifecycle.js';
 import type { AlarmStore } from './alarms/alarm-store.js';
 import { SqliteAlarmStore } from './alarms/sqlite-alarm-store.js';
 import type { CloudConfig } from './config/schema.js';
@@ -33,6 +34,7 @@ export class Relay {
   private link: ExternalBrokerLink | null = null;
   private http: ReturnType<typeof buildHttpServer> | null = null;
   private _ingress: GatewayIngress | null = null;
+  private _lifecycle: AlarmLifecycle | null = null;
   private _gateways: GatewayRegistry | null = null;
   private _alarms: AlarmStore | null = null;
   private httpPort = 0;
@@ -59,6 +61,19 @@ export class Relay {
       this.counters,
     );
     this._ingress = ingress;
+    const lifecycle = new AlarmLifecycle(
+      alarms,
+      ingress,
+      clock,
+      logger.child({ component: 'alarms' }),
+      this.counters,
+    );
+    this._lifecycle = lifecycle;
+    ingress.events.on('gatewayOnline', (gatewayId) => {
+      lifecycle.replayTo(gatewayId).catch((err: Error) => {
+        logger.error({ gatewayId, err: err.message }, 'replaying alarm statuses failed');
+      });
+    });
     const onMessage = (gatewayId: string, topic: string, payload: Buffer) =>
       ingress.handle(gatewayId, topic, payload);
     const external = config.mqtt.external;
@@ -91,6 +106,7 @@ export class Relay {
     }
     this.http = buildHttpServer({
       alarms,
+      lifecycle,
       gateways,
       counters: this.counters,
       logger,
@@ -127,6 +143,11 @@ export class Relay {
   /** The external broker link (external mode), for tests and diagnostics. */
   get externalBroker(): ExternalBrokerLink | null {
     return this.link;
+  }
+
+  get lifecycle(): AlarmLifecycle {
+    if (!this._lifecycle) throw new Error('relay not started');
+    return this._lifecycle;
   }
 
   get httpUrl(): string {

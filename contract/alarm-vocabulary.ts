@@ -36,3 +36,17 @@ export type AlarmState = (typeof ALARM_STATES)[number];
 /** What the cloud tells the gateway about an alarm. */
 export const ACK_STATUSES = ['stored', 'acknowledged', 'resolved'] as const;
 export type AckStatus = (typeof ACK_STATUSES)[number];
+
+/**
+ * How monitoring staff close an alarm (the centre's outcome codes; shown
+ * translated in the console). Every `raised` alarm ends with one of them.
+ */
+export const RESOLUTION_OUTCOMES = [
+  'false_alarm',
+  'resident_fine_by_phone',
+  'family_visited',
+  'staff_visited',
+  'ambulance_called',
+  'other',
+] as const;
+export type ResolutionOutcome = (typeof RESOLUTION_OUTCOMES)[number];

@@ -1,6 +1,6 @@
 import type { SqliteDatabase } from '../../common/sqlite.js';
-import type { AlarmMessage } from '../../contract/index.js';
-import type { AlarmStore, StoredAlarm } from './alarm-store.js';
+import type { AlarmMessage, ResolutionOutcome } from '../../contract/index.js';
+import type { AlarmStore, LifecycleResult, StoredAlarm } from './alarm-store.js';
 
 interface AlarmRow {
   id: string;
@@ -17,6 +17,12 @@ interface AlarmRow {
   message: string | null;
   evidence: string;
   deliveries: number;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  outcome: string | null;
+  notes: string | null;
 }
 
 export class SqliteAlarmStore implements AlarmStore {
@@ -66,6 +72,67 @@ export class SqliteAlarmStore implements AlarmStore {
     const row = this.db.prepare(`SELECT * FROM alarms WHERE id = ?`).get(id) as AlarmRow | undefined;
     return row ? toStoredAlarm(row) : null;
   }
+
+  acknowledge(id: string, by: string, at: string): LifecycleResult {
+    return this.db.transaction((): LifecycleResult => {
+      const row = this.db.prepare(`SELECT * FROM alarms WHERE id = ?`).get(id) as AlarmRow | undefined;
+      if (!row) return { ok: false, reason: 'not_found' };
+      if (row.state !== 'raised') return { ok: false, reason: 'not_raised' };
+      if (row.acknowledged_at) return { ok: true, alarm: toStoredAlarm(row), changed: false };
+      this.db
+        .prepare(`UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?`)
+        .run(at, by, id);
+      return {
+        ok: true,
+        alarm: toStoredAlarm({ ...row, acknowledged_at: at, acknowledged_by: by }),
+        changed: true,
+      };
+    })();
+  }
+
+  resolve(id: string, by: string, at: string, outcome: ResolutionOutcome, notes?: string): LifecycleResult {
+    return this.db.transaction((): LifecycleResult => {
+      const row = this.db.prepare(`SELECT * FROM alarms WHERE id = ?`).get(id) as AlarmRow | undefined;
+      if (!row) return { ok: false, reason: 'not_found' };
+      if (row.state !== 'raised') return { ok: false, reason: 'not_raised' };
+      if (row.resolved_at) return { ok: false, reason: 'already_resolved' };
+      const updated: AlarmRow = {
+        ...row,
+        acknowledged_at: row.acknowledged_at ?? at,
+        acknowledged_by: row.acknowledged_by ?? by,
+        resolved_at: at,
+        resolved_by: by,
+        outcome,
+        notes: notes ?? null,
+      };
+      this.db
+        .prepare(
+          `UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, resolved_at = ?, resolved_by = ?, outcome = ?, notes = ?
+           WHERE id = ?`,
+        )
+        .run(
+          updated.acknowledged_at,
+          updated.acknowledged_by,
+          updated.resolved_at,
+          updated.resolved_by,
+          outcome,
+          updated.notes,
+          id,
+        );
+      return { ok: true, alarm: toStoredAlarm(updated), changed: true };
+    })();
+  }
+
+  handledSince(gatewayId: string, since: string): StoredAlarm[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM alarms
+         WHERE gateway_id = ? AND state = 'raised' AND (acknowledged_at >= ? OR resolved_at >= ?)
+         ORDER BY seq`,
+      )
+      .all(gatewayId, since, since) as AlarmRow[];
+    return rows.map(toStoredAlarm);
+  }
 }
 
 function toStoredAlarm(r: AlarmRow): StoredAlarm {
@@ -85,5 +152,11 @@ function toStoredAlarm(r: AlarmRow): StoredAlarm {
     evidence: JSON.parse(r.evidence) as StoredAlarm['evidence'],
     receivedAt: r.received_at,
     deliveries: r.deliveries,
+    ...(r.acknowledged_at ? { acknowledgedAt: r.acknowledged_at } : {}),
+    ...(r.acknowledged_by ? { acknowledgedBy: r.acknowledged_by } : {}),
+    ...(r.resolved_at ? { resolvedAt: r.resolved_at } : {}),
+    ...(r.resolved_by ? { resolvedBy: r.resolved_by } : {}),
+    ...(r.outcome ? { outcome: r.outcome as ResolutionOutcome } : {}),
+    ...(r.notes ? { notes: r.notes } : {}),
   };
 }

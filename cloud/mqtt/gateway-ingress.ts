@@ -22,6 +22,8 @@ import type { GatewayRegistry } from '../gateways/gateway-registry.js';
 
 export interface IngressEvents {
   alarmStored: StoredAlarm;
+  /** A gateway said it is online (it has just connected and subscribed to its `ack` topic). */
+  gatewayOnline: string;
 }
 
 /**
@@ -104,6 +106,7 @@ export class GatewayIngress {
         if (!result.ok) return this.reject(gatewayId, topic, 'schema', result.error);
         this.gateways.recordStatus(gatewayId, result.value.state, receivedAt);
         this.logger.info({ gatewayId, state: result.value.state }, 'gateway status');
+        if (result.value.state === 'online') this.events.emit('gatewayOnline', gatewayId);
         return;
       }
       case 'event': {
@@ -134,15 +137,10 @@ export class GatewayIngress {
     gatewayId: string,
     alarmId: string,
     status: 'acknowledged' | 'resolved',
-    by?: string,
+    by: string | undefined,
+    at: string,
   ): Promise<void> {
-    await this.sendAck(gatewayId, {
-      v: CONTRACT_VERSION,
-      alarmId,
-      status,
-      at: new Date(this.clock.now()).toISOString(),
-      ...(by ? { by } : {}),
-    });
+    await this.sendAck(gatewayId, { v: CONTRACT_VERSION, alarmId, status, at, ...(by ? { by } : {}) });
   }
 
   /** Send a command to a gateway (QoS 1; a gateway offline gets it when it reconnects to its session). */

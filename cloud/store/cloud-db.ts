@@ -31,6 +31,15 @@ const MIGRATIONS = [
   CREATE INDEX alarms_received ON alarms (received_at DESC, id DESC);
   CREATE INDEX alarms_gateway_seq ON alarms (gateway_id, seq);
   `,
+  `
+  ALTER TABLE alarms ADD COLUMN acknowledged_at TEXT;
+  ALTER TABLE alarms ADD COLUMN acknowledged_by TEXT;
+  ALTER TABLE alarms ADD COLUMN resolved_at TEXT;
+  ALTER TABLE alarms ADD COLUMN resolved_by TEXT;
+  ALTER TABLE alarms ADD COLUMN outcome TEXT;
+  ALTER TABLE alarms ADD COLUMN notes TEXT;
+  CREATE INDEX alarms_gateway_handled ON alarms (gateway_id, acknowledged_at);
+  `,
 ];
 
 export function openCloudDb(dataDir: string): SqliteDatabase {

@@ -79,8 +79,20 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
 
   it('tells the resident help is coming when the centre acknowledges, once', async () => {
     const alarm = listAlarms(relay).find((a) => a.type === 'sos_button')!;
-    await relay.ingress.sendStatus('gw-home', alarm.id, 'acknowledged', 'operator 7');
-    await relay.ingress.sendStatus('gw-home', alarm.id, 'acknowledged', 'operator 7');
+    await relay.ingress.sendStatus(
+      'gw-home',
+      alarm.id,
+      'acknowledged',
+      'operator 7',
+      new Date().toISOString(),
+    );
+    await relay.ingress.sendStatus(
+      'gw-home',
+      alarm.id,
+      'acknowledged',
+      'operator 7',
+      new Date().toISOString(),
+    );
     const file = join(homeDir, 'told-resident');
     await waitFor(() => existsSync(file) && readFileSync(file, 'utf8') === 'told\n', 5_000, 'resident told');
     await waitFor(() => gateway.alarmRecord(alarm.id)?.acknowledgedAtMs, 5_000, 'acknowledged recorded');

@@ -173,7 +173,18 @@ describe('childCommand', () => {
     ]);
   });
 
+  it('runs the chaos run with tsx, and installs what it needs (InfluxDB, Mosquitto) first', () => {
+    expect(bootstrap.childCommand('chaos', ['--quick'], '/repo')).toEqual([
+      process.execPath,
+      '/repo/node_modules/.bin/tsx',
+      '/repo/tools/chaos.ts',
+      '--quick',
+    ]);
+    const missing = bootstrap.missingSystemPackages('chaos', () => undefined).map((r) => r.aptPackage);
+    expect(missing.sort()).toEqual(['influxdb', 'mosquitto']);
+  });
+
   it('rejects unknown commands', () => {
-    expect(() => bootstrap.childCommand('deploy', [], '/repo')).toThrow(/use demo or test/);
+    expect(() => bootstrap.childCommand('deploy', [], '/repo')).toThrow(/use demo, test or chaos/);
   });
 });

@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cloudConfigSchema } from '../../../cloud/config/schema.js';
+import { Relay } from '../../../cloud/relay.js';
+import { systemClock } from '../../../common/clock.js';
+import { uuidv7 } from '../../../common/ids.js';
+import { silentLogger } from '../../../common/logger.js';
+import {
+  type AckMessage,
+  type AlarmMessage,
+  ackMessageSchema,
+  gatewayTopic,
+  parsePayload,
+} from '../../../contract/index.js';
+import { connectAsGateway, waitFor } from '../../support/relay.js';
+
+const GW = 'gw-life';
+
+function alarm(seq: number, state: AlarmMessage['state'] = 'raised', refersTo?: string): AlarmMessage {
+  const at = new Date().toISOString();
+  return {
+    v: 1,
+    id: uuidv7(),
+    gatewayId: GW,
+    bedId: 'bed-l',
+    seq,
+    type: 'sos_button',
+    severity: 'critical',
+    state,
+    at,
+    deviceId: 'sos',
+    ...(refersTo ? { refersTo } : {}),
+    evidence: [{ deviceId: 'sos', kind: 'button_press', at }],
+  };
+}
+
+/**
+ * Staff take and close an alarm through the HTTP API; the gateway hears
+ * `acknowledged` and `resolved`, and hears them again after it reconnects to
+ * a relay that was restarted in between (the broker's sessions are gone,
+ * the store is not).
+ */
+describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'homebed-lifecycle-'));
+  let relay: Relay | null = null;
+  let gateway: MqttClient | null = null;
+  let secret = '';
+  const received: AckMessage[] = [];
+
+  async function startRelay(mqttPort = 0): Promise<Relay> {
+    const config = cloudConfigSchema.parse({ dataDir, mqtt: { port: mqttPort }, http: { port: 0 } });
+    const r = new Relay({ config, clock: systemClock, logger: silentLogger() });
+    await r.start();
+    return r;
+  }
+
+  /** Connect as the real gateway does: subscribe to acks, then say online. */
+  async function connectGateway(port: number): Promise<MqttClient> {
+    const client = await connectAsGateway(port, GW, secret);
+    client.on('message', (_topic, payload) => {
+      const parsed = parsePayload(ackMessageSchema, payload);
+      if (parsed.ok) received.push(parsed.value);
+    });
+    await client.subscribeAsync(gatewayTopic(GW, 'ack'), { qos: 1 });
+    await client.publishAsync(gatewayTopic(GW, 'status'), JSON.stringify({ v: 1, state: 'online' }), {
+      qos: 1,
+      retain: true,
+    });
+    return client;
+  }
+
+  afterAll(async () => {
+    await gateway?.endAsync();
+    await relay?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${relay!.httpUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const statuses = (alarmId: string) =>
+    received.filter((a) => a.alarmId === alarmId).map((a) => `${a.status}:${a.by ?? ''}`);
+
+  const raised = alarm(1);
+  const cleared = alarm(2, 'cleared', raised.id);
+
+  it('acknowledges once, tells the gateway once, and records who and when', async () => {
+    relay = await startRelay();
+    ({ secret } = await relay.gateways.add(GW));
+    gateway = await connectGateway(relay.mqttPort);
+    for (const a of [raised, cleared]) {
+      await gateway.publishAsync(gatewayTopic(GW, 'alarm'), JSON.stringify(a), { qos: 1 });
+    }
+    await waitFor(() => statuses(cleared.id).includes('stored:'), 5_000, 'both stored');
+
+    const first = await post(`/api/alarms/${raised.id}/acknowledge`, { by: 'operator 7' });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      changed: true,
+      alarm: { id: raised.id, acknowledgedBy: 'operator 7' },
+    });
+    const again = await post(`/api/alarms/${raised.id}/acknowledge`, { by: 'operator 9' });
+    expect(again.body).toMatchObject({ changed: false, alarm: { acknowledgedBy: 'operator 7' } });
+
+    await waitFor(() => statuses(raised.id).includes('acknowledged:operator 7'), 5_000, 'acknowledged');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(statuses(raised.id)).toEqual(['stored:', 'acknowledged:operator 7']);
+    expect(relay.alarms.get(raised.id)?.acknowledgedAt).toBeDefined();
+  });
+
+  it('refuses what makes no sense, with stable error codes', async () => {
+    expect(await post(`/api/alarms/${uuidv7()}/acknowledge`, { by: 'x' })).toMatchObject({
+      status: 404,
+      body: { error: 'HB_ALARM_NOT_FOUND' },
+    });
+    expect(await post(`/api/alarms/${cleared.id}/acknowledge`, { by: 'x' })).toMatchObject({
+      status: 409,
+      body: { error: 'HB_ALARM_NOT_RAISED' },
+    });
+    const bad = await post(`/api/alarms/${raised.id}/resolve`, { by: 'x', outcome: 'went_fishing' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('HB_BAD_REQUEST');
+    expect(String(bad.body.message)).toMatch(/outcome/);
+    expect((await post(`/api/alarms/${raised.id}/acknowledge`, { by: '  ' })).status).toBe(400);
+    expect(relay!.alarms.get(raised.id)?.resolvedAt).toBeUndefined();
+  });
+
+  it('resolves with an outcome and notes; the gateway hears it; resolving twice is refused', async () => {
+    const done = await post(`/api/alarms/${raised.id}/resolve`, {
+      by: 'operator 7',
+      outcome: 'resident_fine_by_phone',
+      notes: 'pressed by mistake while dusting',
+    });
+    expect(done).toMatchObject({
+      status: 200,
+      body: { alarm: { outcome: 'resident_fine_by_phone', notes: 'pressed by mistake while dusting' } },
+    });
+    await waitFor(() => statuses(raised.id).includes('resolved:operator 7'), 5_000, 'resolved');
+    expect(await post(`/api/alarms/${raised.id}/resolve`, { by: 'y', outcome: 'other' })).toMatchObject({
+      status: 409,
+      body: { error: 'HB_ALARM_ALREADY_RESOLVED' },
+    });
+  });
+
+  it('resolving an alarm nobody acknowledged tells the gateway both, in order', async () => {
+    const second = alarm(3);
+    await gateway!.publishAsync(gatewayTopic(GW, 'alarm'), JSON.stringify(second), { qos: 1 });
+    await waitFor(() => statuses(second.id).includes('stored:'), 5_000, 'stored');
+    await post(`/api/alarms/${second.id}/resolve`, { by: 'nurse li', outcome: 'staff_visited' });
+    await waitFor(() => statuses(second.id).length === 3, 5_000, 'three statuses');
+    expect(statuses(second.id)).toEqual(['stored:', 'acknowledged:nurse li', 'resolved:nurse li']);
+  });
+
+  it('after a relay restart, a reconnecting gateway is told again (its session died with the relay)', async () => {
+    const port = relay!.mqttPort;
+    await gateway!.endAsync(true);
+    await relay!.stop();
+    received.length = 0;
+    relay = await startRelay(port);
+    gateway = await connectGateway(port);
+    await waitFor(() => statuses(raised.id).includes('resolved:operator 7'), 5_000, 'replay');
+    expect(statuses(raised.id)).toEqual(['acknowledged:operator 7', 'resolved:operator 7']);
+    // Replayed with the original times: the gateway's feedback ignores stale acks by their age.
+    const replayed = received.find((a) => a.alarmId === raised.id && a.status === 'acknowledged');
+    expect(replayed?.at).toBe(relay.alarms.get(raised.id)?.acknowledgedAt);
+    expect(relay.counters.get('alarm_statuses_replayed')).toBe(2);
+  });
+});
