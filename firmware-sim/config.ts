@@ -318,7 +318,7 @@ const nativeDeviceSchema = z.object({
     .enum(['heart_rate', 'breath_rate'])
     .optional()
     .describe(
-      'Test instrument: each periodic state report carries the next value of a counter (0–255, wrapping) in this property, so a test reading the database can find any gap.',
+      'Test instrument: each state report (on connection and periodic) carries the next value of a counter (0–255, wrapping) in this property, so a test reading the database can find any gap.',
     ),
   dyingBattery: dyingBatterySchema,
 });

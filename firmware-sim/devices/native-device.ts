@@ -36,7 +36,7 @@ export interface NativeDeviceSpec {
   state: NativeStatePatch;
   /** Re-send the state this often (the device's supervision heartbeat); 0 = never. */
   stateIntervalMs: number;
-  /** Each periodic report carries the next value of a wrapping counter in this property (chaos tests). */
+  /** Each state report (on connection and periodic) carries the next value of a wrapping counter in this property (chaos tests). */
   sequenceIn?: 'heart_rate' | 'breath_rate';
 }
 
@@ -118,12 +118,7 @@ export class NativeDeviceEmulator {
     const every = this.options.spec.stateIntervalMs;
     if (every > 0) {
       this.timer = this.options.clock.setInterval(() => {
-        if (!this.online) return;
-        const counter = this.options.spec.sequenceIn;
-        if (counter) this.current = { ...this.current, [counter]: ((this.current[counter] ?? -1) + 1) % 256 };
-        this.publishState(() => {
-          this.statesDelivered++;
-        });
+        if (this.online) this.publishState();
       }, every);
     }
   }
@@ -216,7 +211,7 @@ export class NativeDeviceEmulator {
     eventsSent: number;
     /** Events the gateway's broker has acknowledged (PUBACK); the rest are still being retried. */
     eventsDelivered: number;
-    /** Periodic state reports the gateway's broker has acknowledged. */
+    /** State reports (on connection and periodic) the gateway's broker has acknowledged. */
     statesDelivered: number;
     messagesPublished: number;
   } {
@@ -250,9 +245,14 @@ export class NativeDeviceEmulator {
     );
   }
 
-  private publishState(onDelivered?: () => void): NativePublished {
+  /** The current state, as on connection and every `stateIntervalMs`; each carries the next counter value. */
+  private publishState(): NativePublished {
     const at = new Date(this.options.clock.now()).toISOString();
-    return this.publish('state', this.stateMessage(this.current, at), 1, false, onDelivered);
+    const counter = this.options.spec.sequenceIn;
+    if (counter) this.current = { ...this.current, [counter]: ((this.current[counter] ?? -1) + 1) % 256 };
+    return this.publish('state', this.stateMessage(this.current, at), 1, false, () => {
+      this.statesDelivered++;
+    });
   }
 
   private publish(
