@@ -8,7 +8,7 @@ import { createLogger } from '../common/logger.js';
 import { CLOUD_ENV_PREFIX, type CloudConfig, cloudConfigSchema } from './config/schema.js';
 import { GatewayRegistry } from './gateways/gateway-registry.js';
 import { Relay } from './relay.js';
-import { openCloudDb } from './store/cloud-db.js';
+import { openConfiguredStore } from './store/cloud-db.js';
 
 const HELP = `homebed cloud relay
 
@@ -71,11 +71,11 @@ runCli(async () => {
       return;
     }
     case 'gateway': {
-      const db = openCloudDb(config.dataDir);
+      const db = await openConfiguredStore(config);
       try {
         const registry = new GatewayRegistry(db);
         if (sub === 'list') {
-          for (const g of registry.list()) {
+          for (const g of await registry.list()) {
             process.stdout.write(`${g.id}\t${g.status ?? 'never connected'}\t${g.lastSeenAt ?? '-'}\n`);
           }
           return;
@@ -96,7 +96,7 @@ runCli(async () => {
           'usage: gateway add <id> [--secret S] | gateway rotate <id> | gateway list',
         );
       } finally {
-        db.close();
+        await db.close();
       }
     }
     default:

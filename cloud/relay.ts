@@ -1,17 +1,17 @@
 import type { Clock } from '../common/clock.js';
 import { Counters } from '../common/counters.js';
 import type { Logger } from '../common/logger.js';
-import type { SqliteDatabase } from '../common/sqlite.js';
 import { AlarmLifecycle } from './alarms/alarm-lifecycle.js';
 import type { AlarmStore } from './alarms/alarm-store.js';
-import { SqliteAlarmStore } from './alarms/sqlite-alarm-store.js';
+import { SqlAlarmStore } from './alarms/sql-alarm-store.js';
 import type { CloudConfig } from './config/schema.js';
 import { GatewayRegistry } from './gateways/gateway-registry.js';
 import { buildHttpServer } from './http/http-server.js';
 import { defaultRelayClientId, ExternalBrokerLink } from './mqtt/external-broker-link.js';
 import { GatewayBroker } from './mqtt/gateway-broker.js';
 import { GatewayIngress } from './mqtt/gateway-ingress.js';
-import { openCloudDb } from './store/cloud-db.js';
+import { openConfiguredStore } from './store/cloud-db.js';
+import type { SqlDatabase } from './store/sql-database.js';
 
 export interface RelayDependencies {
   config: CloudConfig;
@@ -29,7 +29,7 @@ export type MqttMode = 'embedded' | 'external';
  */
 export class Relay {
   readonly counters = new Counters();
-  private db: SqliteDatabase | null = null;
+  private db: SqlDatabase | null = null;
   private broker: GatewayBroker | null = null;
   private link: ExternalBrokerLink | null = null;
   private http: ReturnType<typeof buildHttpServer> | null = null;
@@ -43,8 +43,8 @@ export class Relay {
 
   async start(): Promise<void> {
     const { config, clock, logger } = this.deps;
-    this.db = openCloudDb(config.dataDir);
-    const alarms = new SqliteAlarmStore(this.db);
+    this.db = await openConfiguredStore(config);
+    const alarms = new SqlAlarmStore(this.db);
     this._alarms = alarms;
     const gateways = new GatewayRegistry(this.db);
     this._gateways = gateways;
@@ -102,7 +102,15 @@ export class Relay {
         this.counters,
       );
       this.broker = broker;
-      await broker.start();
+      try {
+        await broker.start();
+      } catch (err) {
+        // Nothing listens (a missing certificate, a port in use): leave nothing open behind.
+        this.broker = null;
+        await this.db.close();
+        this.db = null;
+        throw err;
+      }
     }
     this.http = buildHttpServer({
       alarms,
@@ -120,6 +128,7 @@ export class Relay {
         url: this.httpUrl,
         mqttMode: this.mqttMode,
         mqttPort: this.mqttPort,
+        ...(this.broker?.tlsPort ? { mqttTlsPort: this.mqttTlsPort } : {}),
         ...(this.link ? { broker: this.link.url } : {}),
       },
       'cloud relay started',
@@ -131,12 +140,20 @@ export class Relay {
   }
 
   /** What GET /healthz reports: MQTT is up when the embedded broker runs, or the external one is connected. */
-  health(): { mqtt: boolean; mqttMode: MqttMode; connectedGateways?: number; broker?: string } {
+  health(): {
+    mqtt: boolean;
+    mqttMode: MqttMode;
+    connectedGateways?: number;
+    broker?: string;
+    /** Embedded mode with `mqtt.tls`: the MQTT-over-TLS port. */
+    mqttTlsPort?: number;
+  } {
     if (this.link) return { mqtt: this.link.connected, mqttMode: 'external', broker: this.link.url };
     return {
       mqtt: this.broker !== null,
       mqttMode: 'embedded',
       connectedGateways: this.broker?.connectedClients ?? 0,
+      ...(this.broker?.tlsPort ? { mqttTlsPort: this.broker.tlsPort } : {}),
     };
   }
 
@@ -154,9 +171,14 @@ export class Relay {
     return `http://${this.deps.config.http.host}:${this.httpPort}`;
   }
 
-  /** The embedded broker's port; 0 in external mode. */
+  /** The embedded broker's plain TCP port; 0 in external mode or with `mqtt.plain: false`. */
   get mqttPort(): number {
     return this.broker?.port ?? 0;
+  }
+
+  /** The embedded broker's MQTT-over-TLS port; 0 without `mqtt.tls` or in external mode. */
+  get mqttTlsPort(): number {
+    return this.broker?.tlsPort ?? 0;
   }
 
   get gateways(): GatewayRegistry {
@@ -182,7 +204,7 @@ export class Relay {
     await this.link?.stop();
     this.link = null;
     this._ingress?.events.removeAll();
-    this.db?.close();
+    await this.db?.close();
     this.db = null;
     this.deps.logger.info('cloud relay stopped');
   }

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cloudConfigSchema } from '../cloud/config/schema.js';
 import { GatewayRegistry } from '../cloud/gateways/gateway-registry.js';
-import { openCloudDb } from '../cloud/store/cloud-db.js';
+import { openConfiguredStore } from '../cloud/store/cloud-db.js';
 import { DUPLICATE_SIGNAL_WINDOW_MS } from '../common/cli.js';
 import { loadConfig } from '../common/config/load.js';
 import { HomebedError } from '../common/errors.js';
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const gatewayConfig = loadConfig(gatewayConfigSchema, { file: gatewayConfigFile, env: {}, envPrefix: 'X' });
 
   // Provision the demo gateway with the secret from its config (rotate if it exists, so they always match).
-  const db = openCloudDb(cloudConfig.dataDir);
+  const db = await openConfiguredStore(cloudConfig);
   try {
     const registry = new GatewayRegistry(db);
     try {
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       await registry.rotate(gatewayConfig.gatewayId, gatewayConfig.cloud.secret);
     }
   } finally {
-    db.close();
+    await db.close();
   }
 
   const cloud = start('cloud', ['cloud/cli.ts', 'run', '-c', cloudConfigFile], cloudEnv);

@@ -28,7 +28,7 @@ export class AlarmLifecycle {
   ) {}
 
   async acknowledge(alarmId: string, by: string): Promise<LifecycleResult> {
-    const result = this.store.acknowledge(alarmId, by, this.nowIso());
+    const result = await this.store.acknowledge(alarmId, by, this.nowIso());
     if (result.ok && result.changed) {
       this.counters.inc('alarms_acknowledged', { type: result.alarm.type });
       this.logger.info({ alarmId, by, type: result.alarm.type }, 'alarm acknowledged');
@@ -43,8 +43,8 @@ export class AlarmLifecycle {
     outcome: ResolutionOutcome,
     notes?: string,
   ): Promise<LifecycleResult> {
-    const before = this.store.get(alarmId);
-    const result = this.store.resolve(alarmId, by, this.nowIso(), outcome, notes);
+    const before = await this.store.get(alarmId);
+    const result = await this.store.resolve(alarmId, by, this.nowIso(), outcome, notes);
     if (result.ok && result.changed) {
       this.counters.inc('alarms_resolved', { type: result.alarm.type, outcome });
       this.logger.info({ alarmId, by, outcome }, 'alarm resolved');
@@ -58,7 +58,7 @@ export class AlarmLifecycle {
   /** Tell a gateway that has just connected what became of its alarms lately (idempotent at the gateway). */
   async replayTo(gatewayId: string): Promise<number> {
     const since = new Date(this.clock.now() - STATUS_REPLAY_MS).toISOString();
-    const handled = this.store.handledSince(gatewayId, since);
+    const handled = await this.store.handledSince(gatewayId, since);
     for (const alarm of handled) {
       if (alarm.acknowledgedAt) await this.tell(alarm, 'acknowledged');
       if (alarm.resolvedAt) await this.tell(alarm, 'resolved');

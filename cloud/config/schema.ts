@@ -84,10 +84,74 @@ export const cloudConfigSchema = z.object({
       port: portSchema
         .default(1884)
         .describe('MQTT port for gateways (0: any free port); unused with `mqtt.external`.'),
+      plain: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Also accept plain (unencrypted) MQTT on `mqtt.port`. Set to false once every gateway uses `mqtt.tls`; needs `mqtt.tls`.',
+        ),
+      tls: z
+        .object({
+          port: portSchema.default(8883).describe('MQTT-over-TLS port for gateways (0: any free port).'),
+          certFile: z
+            .string()
+            .min(1)
+            .describe(
+              'PEM certificate of the relay, issued for the host name (or IP address) gateways connect to (subjectAltName); may be followed by its intermediates. Read at start.',
+            ),
+          keyFile: z.string().min(1).describe('PEM private key of that certificate. Read at start.'),
+          caFile: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+              'PEM intermediate CA certificates sent along with the relay’s certificate, when they are not in `certFile`.',
+            ),
+          minVersion: z
+            .enum(['TLSv1.2', 'TLSv1.3'])
+            .default('TLSv1.2')
+            .describe('Oldest TLS version accepted.'),
+        })
+        .optional()
+        .describe(
+          'Also serve gateways over MQTT over TLS (`mqtts://`) on its own port; plain TCP stays on `mqtt.port` unless `mqtt.plain` is false. Unused with `mqtt.external`.',
+        ),
       external: externalBrokerSchema.optional(),
+    })
+    .superRefine((mqtt, ctx) => {
+      if (!mqtt.plain && !mqtt.tls && !mqtt.external) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['plain'],
+          message: 'plain TCP can be turned off only when `mqtt.tls` is set (gateways would have no way in)',
+        });
+      }
     })
     .prefault({})
     .describe('The embedded MQTT broker that gateways connect to, or the external one (`mqtt.external`).'),
+  store: z
+    .object({
+      postgres: z
+        .object({
+          url: z
+            .string()
+            .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+            .describe('Connection string, e.g. postgres://relay@db.internal:5432/homebed.'),
+          schema: z
+            .string()
+            .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _')
+            .optional()
+            .describe('Schema for the tables (created if missing); default the user’s search_path.'),
+        })
+        .optional()
+        .describe(
+          'PostgreSQL instead of SQLite: needed when several relay processes share the work (mqtt.external with a shared subscription).',
+        ),
+    })
+    .prefault({})
+    .describe(
+      'Where the relay keeps alarms, gateways and people: SQLite in dataDir unless PostgreSQL is set.',
+    ),
   http: z
     .object({
       host: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP API and console listen on.'),

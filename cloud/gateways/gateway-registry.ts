@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HomebedError } from '../../common/errors.js';
 import { generateSecret, hashSecret, verifySecret } from '../../common/secrets.js';
-import type { SqliteDatabase } from '../../common/sqlite.js';
 import { GATEWAY_ID_PATTERN, type HeartbeatMessage, type StatusMessage } from '../../contract/index.js';
+import type { SqlDatabase } from '../store/sql-database.js';
 
 export interface GatewayRecord {
   id: string;
@@ -29,7 +29,7 @@ interface GatewayRow {
 export class GatewayRegistry {
   private readonly verified = new Map<string, Buffer>();
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Provision a gateway; returns the secret, which is never shown again. */
   async add(id: string, secret: string = generateSecret()): Promise<{ id: string; secret: string }> {
@@ -39,9 +39,10 @@ export class GatewayRegistry {
     if (secret.length < 8)
       throw new HomebedError('HB_SECRET_TOO_SHORT', 'a gateway secret needs at least 8 characters');
     const hash = await hashSecret(secret);
-    const result = this.db
-      .prepare(`INSERT OR IGNORE INTO gateways (id, secret_hash, created_at) VALUES (?, ?, ?)`)
-      .run(id, hash, new Date().toISOString());
+    const result = await this.db.run(
+      `INSERT INTO gateways (id, secret_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      [id, hash, new Date().toISOString()],
+    );
     if (result.changes === 0) throw new HomebedError('HB_GATEWAY_EXISTS', `gateway ${id} already exists`);
     return { id, secret };
   }
@@ -49,16 +50,16 @@ export class GatewayRegistry {
   /** Replace a gateway's secret (a lost or leaked one). */
   async rotate(id: string, secret: string = generateSecret()): Promise<{ id: string; secret: string }> {
     const hash = await hashSecret(secret);
-    const result = this.db.prepare(`UPDATE gateways SET secret_hash = ? WHERE id = ?`).run(hash, id);
+    const result = await this.db.run(`UPDATE gateways SET secret_hash = ? WHERE id = ?`, [hash, id]);
     if (result.changes === 0) throw new HomebedError('HB_GATEWAY_UNKNOWN', `no gateway ${id}`);
     this.verified.delete(id);
     return { id, secret };
   }
 
   async verify(id: string, secret: string): Promise<boolean> {
-    const row = this.db.prepare(`SELECT secret_hash FROM gateways WHERE id = ?`).get(id) as
-      | { secret_hash: string }
-      | undefined;
+    const row = await this.db.get<{ secret_hash: string }>(`SELECT secret_hash FROM gateways WHERE id = ?`, [
+      id,
+    ]);
     if (!row) return false;
     const digest = createHash('sha256').update(row.secret_hash).update('\0').update(secret).digest();
     const cached = this.verified.get(id);
@@ -68,18 +69,20 @@ export class GatewayRegistry {
     return ok;
   }
 
-  recordStatus(id: string, status: StatusMessage['state'], at: string): void {
-    this.db.prepare(`UPDATE gateways SET status = ?, last_seen_at = ? WHERE id = ?`).run(status, at, id);
+  async recordStatus(id: string, status: StatusMessage['state'], at: string): Promise<void> {
+    await this.db.run(`UPDATE gateways SET status = ?, last_seen_at = ? WHERE id = ?`, [status, at, id]);
   }
 
-  recordHeartbeat(heartbeat: HeartbeatMessage, receivedAt: string): void {
-    this.db
-      .prepare(`UPDATE gateways SET last_heartbeat = ?, last_seen_at = ? WHERE id = ?`)
-      .run(JSON.stringify(heartbeat), receivedAt, heartbeat.gatewayId);
+  async recordHeartbeat(heartbeat: HeartbeatMessage, receivedAt: string): Promise<void> {
+    await this.db.run(`UPDATE gateways SET last_heartbeat = ?, last_seen_at = ? WHERE id = ?`, [
+      JSON.stringify(heartbeat),
+      receivedAt,
+      heartbeat.gatewayId,
+    ]);
   }
 
-  list(): GatewayRecord[] {
-    const rows = this.db.prepare(`SELECT * FROM gateways ORDER BY id`).all() as GatewayRow[];
+  async list(): Promise<GatewayRecord[]> {
+    const rows = await this.db.all<GatewayRow>(`SELECT * FROM gateways ORDER BY id`);
     return rows.map((r) => ({
       id: r.id,
       createdAt: r.created_at,

@@ -84,7 +84,7 @@ export function buildHttpServer(deps: HttpDependencies) {
         message: query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       });
     }
-    return { alarms: deps.alarms.list(query.data) };
+    return { alarms: await deps.alarms.list(query.data) };
   });
 
   const lifecycleReply = (
@@ -122,7 +122,7 @@ export function buildHttpServer(deps: HttpDependencies) {
   });
 
   app.get('/api/gateways', async () => ({
-    gateways: deps.gateways.list().map((g) => ({
+    gateways: (await deps.gateways.list()).map((g) => ({
       id: g.id,
       status: g.status,
       lastSeenAt: g.lastSeenAt,
@@ -136,7 +136,7 @@ export function buildHttpServer(deps: HttpDependencies) {
   app.get('/', async (_req, reply) =>
     reply
       .type('text/html; charset=utf-8')
-      .send(renderConsolePage(deps.alarms.list({ limit: 50 }), deps.gateways.list())),
+      .send(renderConsolePage(await deps.alarms.list({ limit: 50 }), await deps.gateways.list())),
   );
 
   app.setNotFoundHandler((_req, reply) =>

@@ -61,7 +61,7 @@ export class GatewayIngress {
         if (alarm.gatewayId !== gatewayId) {
           return this.reject(gatewayId, topic, 'gateway_mismatch', `alarm claims gateway ${alarm.gatewayId}`);
         }
-        const { inserted } = this.alarms.ingest(alarm, receivedAt);
+        const { inserted } = await this.alarms.ingest(alarm, receivedAt);
         this.counters.inc(inserted ? 'alarms_stored' : 'alarms_duplicate', { type: alarm.type });
         if (inserted) {
           this.logger.warn(
@@ -75,7 +75,7 @@ export class GatewayIngress {
             },
             'alarm stored',
           );
-          const stored = this.alarms.get(alarm.id);
+          const stored = await this.alarms.get(alarm.id);
           if (stored) this.events.emit('alarmStored', stored);
         }
         await this.sendAck(gatewayId, {
@@ -97,14 +97,14 @@ export class GatewayIngress {
             `heartbeat claims gateway ${result.value.gatewayId}`,
           );
         }
-        this.gateways.recordHeartbeat(result.value, receivedAt);
+        await this.gateways.recordHeartbeat(result.value, receivedAt);
         this.counters.inc('heartbeats_received');
         return;
       }
       case 'status': {
         const result = parsePayload(statusMessageSchema, payload);
         if (!result.ok) return this.reject(gatewayId, topic, 'schema', result.error);
-        this.gateways.recordStatus(gatewayId, result.value.state, receivedAt);
+        await this.gateways.recordStatus(gatewayId, result.value.state, receivedAt);
         this.logger.info({ gatewayId, state: result.value.state }, 'gateway status');
         if (result.value.state === 'online') this.events.emit('gatewayOnline', gatewayId);
         return;

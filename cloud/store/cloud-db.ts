@@ -1,8 +1,14 @@
 import { join } from 'node:path';
-import { openSqlite, type SqliteDatabase } from '../../common/sqlite.js';
+import type { CloudConfig } from '../config/schema.js';
+import { PostgresSqlDatabase } from './postgres-database.js';
+import type { SqlDatabase } from './sql-database.js';
+import { SqliteSqlDatabase } from './sqlite-database.js';
 
-/** Schema history of the cloud's SQLite store; append only. */
-const MIGRATIONS = [
+/**
+ * Schema history of the relay's store; append only. Each entry runs on both
+ * SQLite and PostgreSQL (see sql-database.ts for the shared subset).
+ */
+export const CLOUD_MIGRATIONS = [
   `
   CREATE TABLE gateways (
     id TEXT PRIMARY KEY,
@@ -42,6 +48,30 @@ const MIGRATIONS = [
   `,
 ];
 
-export function openCloudDb(dataDir: string): SqliteDatabase {
-  return openSqlite(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'cloud.sqlite'), MIGRATIONS);
+export interface CloudStoreOptions {
+  dataDir: string;
+  /** PostgreSQL connection string; SQLite in `dataDir` when absent. */
+  postgresUrl?: string;
+  /** PostgreSQL schema (tests give each suite its own). */
+  postgresSchema?: string;
+}
+
+/** Open the relay's store: SQLite in `dataDir` (`:memory:` for tests) or PostgreSQL. */
+export async function openCloudStore(options: CloudStoreOptions): Promise<SqlDatabase> {
+  if (options.postgresUrl) {
+    return PostgresSqlDatabase.open(options.postgresUrl, CLOUD_MIGRATIONS, {
+      ...(options.postgresSchema ? { schema: options.postgresSchema } : {}),
+    });
+  }
+  const path = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'cloud.sqlite');
+  return SqliteSqlDatabase.open(path, CLOUD_MIGRATIONS);
+}
+
+/** The store a relay configuration names. */
+export function openConfiguredStore(config: Pick<CloudConfig, 'dataDir' | 'store'>): Promise<SqlDatabase> {
+  const postgres = config.store.postgres;
+  return openCloudStore({
+    dataDir: config.dataDir,
+    ...(postgres ? { postgresUrl: postgres.url, postgresSchema: postgres.schema } : {}),
+  });
 }

@@ -113,7 +113,7 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     await waitFor(() => statuses(raised.id).includes('acknowledged:operator 7'), 5_000, 'acknowledged');
     await new Promise((r) => setTimeout(r, 200));
     expect(statuses(raised.id)).toEqual(['stored:', 'acknowledged:operator 7']);
-    expect(relay.alarms.get(raised.id)?.acknowledgedAt).toBeDefined();
+    expect((await relay.alarms.get(raised.id))?.acknowledgedAt).toBeDefined();
   });
 
   it('refuses what makes no sense, with stable error codes', async () => {
@@ -130,7 +130,7 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     expect(bad.body.error).toBe('HB_BAD_REQUEST');
     expect(String(bad.body.message)).toMatch(/outcome/);
     expect((await post(`/api/alarms/${raised.id}/acknowledge`, { by: '  ' })).status).toBe(400);
-    expect(relay!.alarms.get(raised.id)?.resolvedAt).toBeUndefined();
+    expect((await relay!.alarms.get(raised.id))?.resolvedAt).toBeUndefined();
   });
 
   it('resolves with an outcome and notes; the gateway hears it; resolving twice is refused', async () => {
@@ -170,7 +170,7 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     expect(statuses(raised.id)).toEqual(['acknowledged:operator 7', 'resolved:operator 7']);
     // Replayed with the original times: the gateway's feedback ignores stale acks by their age.
     const replayed = received.find((a) => a.alarmId === raised.id && a.status === 'acknowledged');
-    expect(replayed?.at).toBe(relay.alarms.get(raised.id)?.acknowledgedAt);
+    expect(replayed?.at).toBe((await relay.alarms.get(raised.id))?.acknowledgedAt);
     expect(relay.counters.get('alarm_statuses_replayed')).toBe(2);
   });
 });

@@ -107,7 +107,7 @@ describe('cloud relay through an external Mosquitto', () => {
     const a = alarm('gw-a', 1);
     await publishAndAwaitStored(a);
     // stored means committed: it is already in the store.
-    expect(relay.alarms.get(a.id)).toMatchObject({ id: a.id, gatewayId: 'gw-a', deliveries: 1 });
+    expect(await relay.alarms.get(a.id)).toMatchObject({ id: a.id, gatewayId: 'gw-a', deliveries: 1 });
   });
 
   it('rejects and counts a malformed payload, and goes on with the next message', async () => {
@@ -131,7 +131,9 @@ describe('cloud relay through an external Mosquitto', () => {
       JSON.stringify({ v: 1, state: 'online', at: new Date().toISOString() }),
       { qos: 1 },
     );
-    await waitFor(() => relay.gateways.list().find((g) => g.id === 'gw-a')?.status === 'online');
+    await waitFor(
+      async () => (await relay.gateways.list()).find((g) => g.id === 'gw-a')?.status === 'online',
+    );
   });
 
   it('a real gateway works through it: status, heartbeat, and a command from the relay', async () => {
@@ -153,7 +155,7 @@ describe('cloud relay through an external Mosquitto', () => {
       await real.start();
       await waitFor(() => real.cloudConnected, 10_000, 'gateway connected');
       await waitFor(
-        () => relay.gateways.list().find((g) => g.id === 'gw-real')?.lastHeartbeat,
+        async () => (await relay.gateways.list()).find((g) => g.id === 'gw-real')?.lastHeartbeat,
         5_000,
         'heartbeat recorded',
       );
@@ -187,12 +189,12 @@ describe('cloud relay through an external Mosquitto', () => {
     for (const a of after) await publishAndAwaitStored(a);
     await publishAndAwaitStored(before[1]!);
     for (const a of [...before, ...after]) {
-      expect(relay.alarms.list({ gatewayId: 'gw-a', limit: 1000 }).filter((x) => x.id === a.id)).toHaveLength(
-        1,
-      );
+      expect(
+        (await relay.alarms.list({ gatewayId: 'gw-a', limit: 1000 })).filter((x) => x.id === a.id),
+      ).toHaveLength(1);
     }
-    expect(relay.alarms.get(before[1]!.id)?.deliveries).toBe(2);
-    expect(relay.alarms.get(after[0]!.id)?.deliveries).toBe(1);
+    expect((await relay.alarms.get(before[1]!.id))?.deliveries).toBe(2);
+    expect((await relay.alarms.get(after[0]!.id))?.deliveries).toBe(1);
   });
 
   it('alarms published while the relay is away are delivered from its persistent session', async () => {
@@ -205,7 +207,7 @@ describe('cloud relay through an external Mosquitto', () => {
     relay = again.relay;
     stopRelay = again.stop;
     await waitFor(() => queued.every((a) => acks.has(a.id)), 10_000, 'queued alarms acknowledged');
-    for (const a of queued) expect(relay.alarms.get(a.id)).toMatchObject({ id: a.id, deliveries: 1 });
+    for (const a of queued) expect(await relay.alarms.get(a.id)).toMatchObject({ id: a.id, deliveries: 1 });
   });
 });
 
@@ -326,7 +328,9 @@ describe('two relays in one share group', () => {
     const sent = Array.from({ length: 20 }, (_, i) => alarm('gw-h', i + 1));
     for (const a of sent) await gw.publishAsync(gatewayTopic('gw-h', 'alarm'), JSON.stringify(a), { qos: 1 });
     await waitFor(() => sent.every((a) => acks.has(a.id)), 10_000, 'every alarm acknowledged');
-    const [one, two] = relays.map((r) => new Set(r.relay.alarms.list({ limit: 1000 }).map((a) => a.id)));
+    const [one, two] = await Promise.all(
+      relays.map(async (r) => new Set((await r.relay.alarms.list({ limit: 1000 })).map((a) => a.id))),
+    );
     expect(one!.size + two!.size).toBe(sent.length);
     expect([...one!].filter((id) => two!.has(id))).toEqual([]);
     expect(new Set([...one!, ...two!])).toEqual(new Set(sent.map((a) => a.id)));
@@ -408,7 +412,7 @@ describe('Mosquitto ACL keeps each gateway to its own prefix', () => {
     const ack = nextMessage(gwA, gatewayTopic('gw-a', 'ack'));
     await gwA.publishAsync(gatewayTopic('gw-a', 'alarm'), JSON.stringify(own), { qos: 1 });
     expect(JSON.parse((await ack).toString())).toMatchObject({ alarmId: own.id, status: 'stored' });
-    expect(relay.alarms.get(forged.id)).toBeNull();
+    expect(await relay.alarms.get(forged.id)).toBeNull();
     expect(relay.counters.total('mqtt_messages_rejected')).toBe(rejectedBefore);
 
     // B itself publishes on its own prefix, and A does not get B's ack.
@@ -418,7 +422,7 @@ describe('Mosquitto ACL keeps each gateway to its own prefix', () => {
     const ackB = nextMessage(gwB, gatewayTopic('gw-b', 'ack'));
     await gwB.publishAsync(gatewayTopic('gw-b', 'alarm'), JSON.stringify(forged), { qos: 1 });
     expect(JSON.parse((await ackB).toString())).toMatchObject({ alarmId: forged.id, status: 'stored' });
-    expect(relay.alarms.get(forged.id)).toMatchObject({ gatewayId: 'gw-b', deliveries: 1 });
+    expect(await relay.alarms.get(forged.id)).toMatchObject({ gatewayId: 'gw-b', deliveries: 1 });
     await new Promise((r) => setTimeout(r, 200));
     expect(seenByA).not.toContain(gatewayTopic('gw-b', 'ack'));
     await gwA.endAsync(true);

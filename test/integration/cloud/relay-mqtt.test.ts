@@ -156,7 +156,7 @@ describe('cloud relay over real MQTT (aedes)', () => {
       { qos: 1 },
     );
     const gw = await waitFor(
-      () => relay.gateways.list().find((g) => g.id === 'gw-a' && g.lastHeartbeat),
+      async () => (await relay.gateways.list()).find((g) => g.id === 'gw-a' && g.lastHeartbeat),
       5_000,
       'heartbeat',
     );

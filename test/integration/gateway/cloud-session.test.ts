@@ -55,7 +55,7 @@ describe('the gateway’s cloud session', () => {
     await waitFor(() => second.cloudConnected, 10_000, 'reconnected');
     // Two heartbeats 7 s apart would take too long to watch; the heartbeat sent on connect carries the interval.
     await waitFor(
-      () => relay.gateways.list()[0]?.lastHeartbeat?.intervalS === 7,
+      async () => (await relay.gateways.list())[0]?.lastHeartbeat?.intervalS === 7,
       5_000,
       'heartbeat says 7 s',
     );

@@ -57,7 +57,11 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
 
   it('turns an SOS press into one stored alarm, acknowledged back to the gateway', async () => {
     expect(sim.press('sos')).toEqual({ pressed: 'sos', lines: 3 });
-    const alarm = await waitFor(() => listAlarms(relay).find((a) => a.type === 'sos_button'), 5_000, 'alarm');
+    const alarm = await waitFor(
+      async () => (await listAlarms(relay)).find((a) => a.type === 'sos_button'),
+      5_000,
+      'alarm',
+    );
     expect(alarm).toMatchObject({
       gatewayId: 'gw-home',
       bedId: 'bed-home',
@@ -72,13 +76,13 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
       2_000,
       'repeats',
     );
-    expect(listAlarms(relay).filter((a) => a.type === 'sos_button')).toHaveLength(1);
+    expect((await listAlarms(relay)).filter((a) => a.type === 'sos_button')).toHaveLength(1);
     await waitFor(() => gateway.alarmRecord(alarm.id)?.storedAtMs, 5_000, 'stored ack at the gateway');
     expect(gateway.outboxDepth()).toBe(0);
   });
 
   it('tells the resident help is coming when the centre acknowledges, once', async () => {
-    const alarm = listAlarms(relay).find((a) => a.type === 'sos_button')!;
+    const alarm = (await listAlarms(relay)).find((a) => a.type === 'sos_button')!;
     await relay.ingress.sendStatus(
       'gw-home',
       alarm.id,
@@ -138,7 +142,7 @@ describe('a home on real PTYs, a real relay and a real InfluxDB', () => {
     });
     await relay.start();
     await waitFor(() => gateway.outboxDepth() === 0, 15_000, 'outbox drained after reconnect');
-    expect(listAlarms(relay).filter((a) => a.type === 'sos_button')).toHaveLength(2);
+    expect((await listAlarms(relay)).filter((a) => a.type === 'sos_button')).toHaveLength(2);
   });
 });
 
