@@ -100,6 +100,8 @@ export class Gateway {
         connectTimeoutMs: config.cloud.connectTimeoutMs,
         reconnectPeriodMs: config.cloud.reconnectPeriodMs,
         reconnectMaxMs: config.cloud.reconnectMaxMs,
+        caFile: config.cloud.caFile,
+        serverName: config.cloud.serverName,
       },
       logger.child({ component: 'uplink' }),
       this.counters,

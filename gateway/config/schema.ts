@@ -129,7 +129,25 @@ export const gatewayConfigSchema = z
       .describe('Where the SQLite store (alarm outbox, state) lives.'),
     cloud: z
       .object({
-        url: mqttUrlSchema.default('mqtt://127.0.0.1:1884').describe("The cloud relay's MQTT broker."),
+        url: mqttUrlSchema
+          .default('mqtt://127.0.0.1:1884')
+          .describe(
+            "The cloud relay's MQTT broker; `mqtts://host:8883` for MQTT over TLS (the relay's certificate is always verified).",
+          ),
+        caFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'With `mqtts://`: PEM file of the CA that signed the relay’s certificate (default: the system’s CAs). Read at start.',
+          ),
+        serverName: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'With `mqtts://`: the host name the relay’s certificate must be issued for (also sent as SNI); default the URL’s host.',
+          ),
         secret: z
           .string()
           .min(8, 'must be at least 8 characters')
@@ -161,6 +179,19 @@ export const gatewayConfigSchema = z
             'First retransmission of an alarm without a `stored` ack; doubles up to the max (±20 % jitter).',
           ),
         retransmitMaxMs: positiveMs().default(60_000).describe('Cap of the retransmission backoff.'),
+      })
+      .superRefine((cloud, ctx) => {
+        // TLS settings with a plain URL would silently do nothing: the operator meant TLS.
+        if (/^(mqtts|ssl|wss):/.test(cloud.url)) return;
+        for (const key of ['caFile', 'serverName'] as const) {
+          if (cloud[key] !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: 'only used with TLS: make `cloud.url` mqtts://host:port',
+            });
+          }
+        }
       })
       .describe('Connection to the cloud relay.'),
     influx: z

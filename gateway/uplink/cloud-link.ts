@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
 import { withTimeout } from '../../common/async.js';
 import { backoffDelayMs } from '../../common/backoff.js';
 import type { Counters } from '../../common/counters.js';
+import { ConfigError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
 import {
@@ -27,7 +31,66 @@ export interface CloudLinkOptions {
   /** First reconnect delay; doubles on every failed attempt up to `reconnectMaxMs`, ±20 % jitter. */
   reconnectPeriodMs: number;
   reconnectMaxMs?: number;
+  /** `mqtts://`: PEM file of the CA that signed the relay's certificate; default the system's CAs. */
+  caFile?: string | undefined;
+  /** `mqtts://`: the name the relay's certificate must carry (and SNI); default the URL's host. */
+  serverName?: string | undefined;
   random?: () => number;
+}
+
+/** Why a TLS connection to the cloud failed, as `cloud_tls_failures{reason}` counts it. */
+export type CloudTlsFailureReason = 'expired' | 'untrusted' | 'hostname' | 'handshake';
+
+const UNTRUSTED_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'CERT_CHAIN_TOO_LONG',
+  'PATH_LENGTH_EXCEEDED',
+]);
+
+/**
+ * Sort a connection error into a TLS failure (null when it is not one), from the codes Node's TLS
+ * gives: certificate dates, an issuer we do not trust, a name the certificate is not for, or a
+ * handshake that failed before any certificate was checked.
+ */
+export function classifyTlsFailure(err: Error): CloudTlsFailureReason | null {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return null;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return 'expired';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'hostname';
+  if (UNTRUSTED_CODES.has(code)) return 'untrusted';
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') return 'handshake';
+  // A plain MQTT port hangs up on a TLS ClientHello.
+  if (code === 'ECONNRESET' && /before secure TLS connection/.test(err.message)) return 'handshake';
+  return null;
+}
+
+/** Read the CA file at construction, so a wrong path stops the gateway before it starts, naming the file. */
+function readCaFile(file: string): Buffer {
+  const path = resolve(file);
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(path, [`cloud.caFile: cannot read ${path} (${errorMessage(err)})`]);
+  }
+  try {
+    if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+      throw new Error('no "-----BEGIN CERTIFICATE-----" line');
+    createSecureContext({ ca: pem });
+  } catch (err) {
+    throw new ConfigError(path, [`cloud.caFile: ${path} is not a PEM CA certificate (${errorMessage(err)})`]);
+  }
+  return pem;
 }
 
 export interface CloudLinkEvents {
@@ -46,6 +109,9 @@ export interface CloudLinkEvents {
 export class CloudLink {
   readonly events: TypedEmitter<CloudLinkEvents>;
   private client: MqttClient | null = null;
+  private readonly ca: Buffer | undefined;
+  /** mqtt.js reports a TLS stream's error twice (its TLS wrapper and its stream handler): count it once. */
+  private readonly seenErrors = new WeakSet<Error>();
 
   constructor(
     private readonly options: CloudLinkOptions,
@@ -55,6 +121,7 @@ export class CloudLink {
     this.events = new TypedEmitter((event, err) =>
       logger.error({ err, event }, 'cloud link listener failed'),
     );
+    this.ca = options.caFile ? readCaFile(options.caFile) : undefined;
   }
 
   get connected(): boolean {
@@ -72,6 +139,10 @@ export class CloudLink {
       keepalive: this.options.keepaliveS,
       connectTimeout: this.options.connectTimeoutMs,
       reconnectPeriod: this.options.reconnectPeriodMs,
+      // mqtts://: the relay's certificate is always verified (there is deliberately no switch to turn it off).
+      rejectUnauthorized: true,
+      ...(this.ca ? { ca: this.ca } : {}),
+      ...(this.options.serverName ? { servername: this.options.serverName } : {}),
       will: {
         topic: gatewayTopic(gatewayId, 'status'),
         payload: Buffer.from(encodePayload(statusMessageSchema, { v: CONTRACT_VERSION, state: 'offline' })),
@@ -103,7 +174,14 @@ export class CloudLink {
       }
     });
     client.on('error', (err) => {
+      if (this.seenErrors.has(err)) return;
+      this.seenErrors.add(err);
       this.counters.inc('cloud_errors');
+      const tlsFailure = classifyTlsFailure(err);
+      if (tlsFailure) {
+        this.onTlsFailure(tlsFailure, err);
+        return;
+      }
       // Bad credentials are a configuration problem that retrying will not fix; say so plainly.
       const code = (err as { code?: number }).code;
       if (code === 4 || code === 5) {
@@ -117,6 +195,32 @@ export class CloudLink {
 
   private wasConnected = false;
   private reconnectAttempts = 0;
+
+  /** A certificate or handshake failure: the operator has something to fix; say what, count it, keep retrying. */
+  private onTlsFailure(reason: CloudTlsFailureReason, err: Error): void {
+    this.counters.inc('cloud_tls_failures', { reason });
+    const serverName = this.options.serverName ?? hostOf(this.options.url);
+    const check: Record<CloudTlsFailureReason, string> = {
+      expired:
+        'the relay’s certificate has expired or is not valid yet: renew it on the relay, and check this gateway’s clock',
+      untrusted:
+        'the relay’s certificate is not signed by a CA this gateway trusts: check that cloud.caFile is the CA that signed it (wrong CA?), and that the relay sends its intermediates',
+      hostname: `the relay’s certificate is not issued for "${serverName}" (hostname mismatch): check cloud.serverName or the host in cloud.url against the certificate’s subjectAltName`,
+      handshake:
+        'TLS handshake failed: check that cloud.url points at the relay’s TLS port (mqtt.tls.port) and that both ends share a TLS version',
+    };
+    this.logger.error(
+      {
+        reason,
+        code: (err as { code?: unknown }).code,
+        err: err.message,
+        url: this.options.url,
+        serverName,
+        caFile: this.options.caFile ?? '(system CAs)',
+      },
+      `cloud TLS connection refused: ${check[reason]}; retrying with backoff`,
+    );
+  }
 
   /** The delay before the next reconnect attempt (exported for tests through `reconnectDelays`). */
   nextReconnectDelay(): number {
@@ -224,5 +328,13 @@ export class CloudLink {
     await withTimeout(client.endAsync(false), 2_000, undefined);
     if (!client.disconnected) await client.endAsync(true);
     this.events.removeAll();
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
   }
 }
