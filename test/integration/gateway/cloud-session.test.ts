@@ -44,6 +44,12 @@ describe('the gateway’s cloud session', () => {
     const first = gatewayFor();
     await first.start();
     await waitFor(() => first.cloudConnected, 10_000, 'connected');
+    // The gateway says `online` only after subscribing to its `cmd` topic: a command sent earlier has no subscriber.
+    await waitFor(
+      async () => (await relay.gateways.list())[0]?.status === 'online',
+      5_000,
+      'online (subscribed)',
+    );
     expect(first.heartbeatIntervalS).toBe(30);
     await relay.ingress.sendCommand('gw-session', { v: 1, cmd: 'set_heartbeat_interval', intervalS: 7 });
     await waitFor(() => first.heartbeatIntervalS === 7, 5_000, 'interval applied');
