@@ -120,7 +120,7 @@ async function alarmBurst(
   rig: ChaosRig,
   ctx: CaseContext,
   name: string,
-  disrupt: (index: number) => Promise<string>,
+  disrupt: () => Promise<string>,
 ): Promise<Omit<CaseResult, 'name' | 'durationMs'>> {
   const { profile } = ctx;
   const random = seededRandom(mixSeed(ctx.seed, name));
@@ -131,10 +131,10 @@ async function alarmBurst(
   const committed = rig.watch(/alarm committed to outbox/);
   const started = Date.now();
   const disruptions = (async () => {
-    for (const [i, at] of times.entries()) {
+    for (const at of times) {
       await delay(Math.max(0, started + at - Date.now()));
       const began = Date.now() - started;
-      notes.push(`${await disrupt(i)} at ${(began / 1000).toFixed(1)} s`);
+      notes.push(`${await disrupt()} at ${(began / 1000).toFixed(1)} s`);
     }
   })();
 
@@ -184,10 +184,11 @@ async function alarmBurst(
 
 async function homeRig(
   ctx: CaseContext,
-  options: { cloudUrl?: string; influxUrl?: string },
+  options: { cloudUrl?: string; cloudEnv?: Record<string, string> },
 ): Promise<ChaosRig> {
   mkdirSync(ctx.dir, { recursive: true });
   const rig = new ChaosRig(ctx.dir, ctx.onLine);
+  if (options.cloudEnv) rig.setCloudEnv(options.cloudEnv);
   await rig.allocatePorts();
   await rig.provisionGateway();
   await rig.startCloud();
@@ -195,7 +196,7 @@ async function homeRig(
     gatewayYaml(rig, join(ctx.dir, 'gateway'), {
       cloudUrl: options.cloudUrl ?? `mqtt://127.0.0.1:${rig.cloudMqttPort}`,
       // Alarm cases write no telemetry worth keeping; an address where nothing listens is enough.
-      influxUrl: options.influxUrl ?? `http://127.0.0.1:${await freePort()}`,
+      influxUrl: `http://127.0.0.1:${await freePort()}`,
       localBrokerPort: rig.localBrokerPort,
       pendants: ctx.profile.pendants,
       sensors: 0,
@@ -212,78 +213,69 @@ async function timed(name: string, body: () => Promise<Omit<CaseResult, 'name' |
   return { name, ...result, durationMs: Date.now() - started };
 }
 
-export const gatewayKill: ChaosCase = {
-  name: 'gateway-kill',
-  what: 'SIGKILL the gateway at random moments during a burst of alarms',
-  run: (ctx) =>
-    timed('gateway-kill', async () => {
-      const rig = await homeRig(ctx, {});
-      try {
-        return await alarmBurst(rig, ctx, 'gateway-kill', async () => {
-          await rig.kill('gateway');
-          await rig.startGateway();
-          return 'gateway SIGKILLed and restarted';
-        });
-      } finally {
-        await rig.stopAll();
-      }
-    }),
-};
+/** An alarm burst case: one home, `disrupt` at random moments of the burst. */
+function alarmCase(
+  name: string,
+  what: string,
+  disrupt: (rig: ChaosRig) => Promise<string>,
+  options: (ctx: CaseContext) => Parameters<typeof homeRig>[1] = () => ({}),
+): ChaosCase {
+  return {
+    name,
+    what,
+    run: (ctx) =>
+      timed(name, async () => {
+        const rig = await homeRig(ctx, options(ctx));
+        try {
+          return await alarmBurst(rig, ctx, name, () => disrupt(rig));
+        } finally {
+          await rig.stopAll();
+        }
+      }),
+  };
+}
 
-export const cloudKill: ChaosCase = {
-  name: 'cloud-kill',
-  what: 'SIGKILL the cloud relay in the middle of a burst of alarms',
-  run: (ctx) =>
-    timed('cloud-kill', async () => {
-      const rig = await homeRig(ctx, {});
-      try {
-        return await alarmBurst(rig, ctx, 'cloud-kill', async () => {
-          await rig.kill('cloud');
-          await delay(1_000);
-          await rig.startCloud();
-          return 'cloud SIGKILLed, down 1 s, restarted';
-        });
-      } finally {
-        await rig.stopAll();
-      }
-    }),
-};
+export const gatewayKill = alarmCase(
+  'gateway-kill',
+  'SIGKILL the gateway at random moments during a burst of alarms',
+  async (rig) => {
+    await rig.kill('gateway');
+    await rig.startGateway();
+    return 'gateway SIGKILLed and restarted';
+  },
+);
 
+export const cloudKill = alarmCase(
+  'cloud-kill',
+  'SIGKILL the cloud relay in the middle of a burst of alarms',
+  async (rig) => {
+    await rig.kill('cloud');
+    await delay(1_000);
+    await rig.startCloud();
+    return 'cloud SIGKILLed, down 1 s, restarted';
+  },
+);
+
+/** Gateway and relay both behind a private Mosquitto (the relay in `mqtt.external` mode). */
 export const brokerRestart: ChaosCase = {
   name: 'broker-restart',
   what: 'restart the MQTT broker between gateway and cloud (Mosquitto) in the middle of a burst',
-  run: (ctx) =>
-    timed('broker-restart', async () => {
-      const mosquitto = await startPrivateMosquitto({ dir: join(ctx.dir, 'mosquitto') });
-      let rig: ChaosRig | null = null;
-      try {
-        const cloudRig = new ChaosRig(ctx.dir, ctx.onLine);
-        cloudRig.setCloudEnv({ HOMEBED_CLOUD__MQTT__EXTERNAL__URL: mosquitto.url });
-        rig = cloudRig;
-        mkdirSync(ctx.dir, { recursive: true });
-        await rig.allocatePorts();
-        await rig.provisionGateway();
-        await rig.startCloud();
-        rig.configureGateway(
-          gatewayYaml(rig, join(ctx.dir, 'gateway'), {
-            cloudUrl: mosquitto.url,
-            influxUrl: `http://127.0.0.1:${await freePort()}`,
-            localBrokerPort: rig.localBrokerPort,
-            pendants: ctx.profile.pendants,
-            sensors: 0,
-          }),
-        );
-        await rig.startGateway();
-        await rig.startSim(pendants(ctx.profile.pendants));
-        return await alarmBurst(rig, ctx, 'broker-restart', async () => {
+  run: async (ctx) => {
+    const mosquitto = await startPrivateMosquitto({ dir: join(ctx.dir, 'mosquitto') });
+    try {
+      return await alarmCase(
+        'broker-restart',
+        '',
+        async () => {
           await mosquitto.restart();
           return 'Mosquitto restarted';
-        });
-      } finally {
-        await rig?.stopAll();
-        await mosquitto.stop();
-      }
-    }),
+        },
+        () => ({ cloudUrl: mosquitto.url, cloudEnv: { HOMEBED_CLOUD__MQTT__EXTERNAL__URL: mosquitto.url } }),
+      ).run(ctx);
+    } finally {
+      await mosquitto.stop();
+    }
+  },
 };
 
 interface SeriesCheck {
