@@ -1,8 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { delimiter, dirname, join } from 'node:path';
-import { fileSize, httpStatus, pickPort, readLogSince, tail } from './private-server.js';
+import { dirname, join } from 'node:path';
+import {
+  findServerBinary,
+  httpStatus,
+  pickPort,
+  type ServerCleanup,
+  type StartFailureReason,
+  spawnServer,
+  terminateServer,
+} from './private-server.js';
 
 /** A running private InfluxDB 1.x started by {@link startPrivateInfluxd}. */
 export interface PrivateInfluxd {
@@ -55,7 +62,7 @@ export class InfluxdStartError extends Error {
   constructor(
     message: string,
     /** `not-installed`, `port-in-use`, `exited` or `timeout`. */
-    readonly reason: 'not-installed' | 'port-in-use' | 'exited' | 'timeout',
+    readonly reason: StartFailureReason,
     /** Last lines of the influxd log. */
     readonly logTail: string,
   ) {
@@ -76,22 +83,7 @@ const RESERVED_PORTS = new Set([8086, 8088]);
  * installs to /usr/bin, and sbin folders are often missing from a normal user's PATH).
  */
 export function findInfluxd(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.HOMEBED_INFLUXD) {
-    return env.HOMEBED_INFLUXD;
-  }
-  const folders = [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/sbin'];
-  for (const folder of folders) {
-    const candidate = join(folder, 'influxd');
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) {
-        return candidate;
-      }
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
+  return findServerBinary(['influxd'], env.HOMEBED_INFLUXD, env);
 }
 
 /**
@@ -163,32 +155,6 @@ bind-address = ${q(`127.0.0.1:${options.rpcPort}`)}
 `;
 }
 
-/** influxd processes of this process, killed if it exits without stopping them (e.g. vitest on Ctrl-C). */
-const running = new Map<ChildProcess, { dir: string; keepData: boolean }>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) {
-    return;
-  }
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    // Only synchronous work is possible here.
-    for (const [child, { dir, keepData }] of running) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-      }
-      if (!keepData) {
-        try {
-          rmSync(dir, { recursive: true, force: true });
-        } catch {
-          // best effort while exiting
-        }
-      }
-    }
-  });
-}
-
 /**
  * Starts a private InfluxDB 1.x in `options.dir` and resolves once `GET /ping` answers 204.
  *
@@ -239,107 +205,46 @@ export async function startPrivateInfluxd(options: StartPrivateInfluxdOptions): 
   }
 }
 
-async function spawnAndWait(params: {
+function spawnAndWait(params: {
   binary: string;
   configFile: string;
   logFile: string;
   httpPort: number;
   timeoutMs: number;
-  /** What the exit hook does if this process exits while influxd is starting. */
-  cleanup: { dir: string; keepData: boolean };
+  /** What the exit hook does if this process exits while influxd runs. */
+  cleanup: ServerCleanup;
 }): Promise<{ child: ChildProcess } | { error: InfluxdStartError }> {
-  const { binary, configFile, logFile, httpPort } = params;
-  const logOffset = fileSize(logFile);
-  const fd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(binary, ['-config', configFile], {
-      stdio: ['ignore', fd, fd],
-      env: influxdEnv(process.env),
-    });
-  } finally {
-    closeSync(fd);
-  }
-  installExitHook();
-  running.set(child, params.cleanup);
-  let spawnError: Error | undefined;
-  child.on('error', (error) => {
-    spawnError = error;
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  const hasExited = (): boolean =>
-    spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
-  const deadline = Date.now() + params.timeoutMs;
-
-  for (;;) {
-    if (hasExited()) {
-      running.delete(child);
-      const log = readLogSince(logFile, logOffset);
-      if (spawnError) {
-        return {
-          error: new InfluxdStartError(`could not run ${binary}: ${spawnError.message}`, 'not-installed', ''),
-        };
-      }
-      const inUse = /listen tcp [^\s]+: bind: address already in use/.exec(log);
+  const { httpPort } = params;
+  return spawnServer({
+    name: 'influxd',
+    binary: params.binary,
+    args: ['-config', params.configFile],
+    env: influxdEnv(process.env),
+    logFile: params.logFile,
+    cleanup: params.cleanup,
+    timeoutMs: params.timeoutMs,
+    pollMs: POLL_MS,
+    portInUse: /listen tcp [^\s]+: bind: address already in use/,
+    readiness: `answering GET http://127.0.0.1:${httpPort}/ping with 204`,
+    ready: async (log) => {
+      const status = await httpStatus(httpPort, '/ping');
+      // The log line proves that *our* influxd holds the port, not some other server answering /ping.
       return {
-        error: new InfluxdStartError(
-          inUse
-            ? `influxd could not bind (${inUse[0]})`
-            : `influxd exited with code ${child.exitCode ?? child.signalCode} before answering /ping`,
-          inUse ? 'port-in-use' : 'exited',
-          tail(log),
-        ),
+        ok: status === 204 && log.includes(`addr=127.0.0.1:${httpPort}`),
+        detail: `last status: ${status ?? 'no answer'}`,
       };
-    }
-    const status = await httpStatus(httpPort, '/ping');
-    // The log line proves that *our* influxd holds the port, not some other server answering /ping.
-    if (
-      status === 204 &&
-      !hasExited() &&
-      readLogSince(logFile, logOffset).includes(`addr=127.0.0.1:${httpPort}`)
-    ) {
-      return { child };
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await exited;
-      running.delete(child);
-      return {
-        error: new InfluxdStartError(
-          `influxd did not answer GET http://127.0.0.1:${httpPort}/ping with 204 within ${params.timeoutMs} ms` +
-            ` (last status: ${status ?? 'no answer'})`,
-          'timeout',
-          tail(readLogSince(logFile, logOffset)),
-        ),
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+    },
+    makeError: (message, reason, logTail) => new InfluxdStartError(message, reason, logTail),
+  });
 }
 
 function handle(
   child: ChildProcess,
   info: { dir: string; logFile: string; keepData: boolean; port: number },
 ): PrivateInfluxd {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve();
-    } else {
-      child.once('exit', () => resolve());
-    }
-  });
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    running.delete(child);
+    await terminateServer(child, STOP_GRACE_MS);
     if (!info.keepData) {
       await rm(info.dir, { recursive: true, force: true, maxRetries: 3 });
     }

@@ -1,10 +1,17 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { fileSize, pickPort, readLogSince, tail, tcpAccepts } from './private-server.js';
+import {
+  findServerBinary,
+  pickPort,
+  type ServerCleanup,
+  type StartFailureReason,
+  spawnServer,
+  tcpAccepts,
+  terminateServer,
+} from './private-server.js';
 
 /**
  * A private Mosquitto (Debian package `mosquitto`, binary /usr/sbin/mosquitto) for tests, the demo and
@@ -90,7 +97,7 @@ export class MosquittoStartError extends Error {
   constructor(
     message: string,
     /** `not-installed`, `port-in-use`, `exited` or `timeout`. */
-    readonly reason: 'not-installed' | 'port-in-use' | 'exited' | 'timeout',
+    readonly reason: StartFailureReason,
     /** Last lines of the mosquitto log. */
     readonly logTail: string,
   ) {
@@ -105,28 +112,9 @@ const POLL_MS = 50;
 /** Ports of a system-wide Mosquitto (plain and TLS); a private instance must never use them. */
 const RESERVED_PORTS = new Set([1883, 8883]);
 
-function findExecutable(
-  name: string,
-  override: string | undefined,
-  env: NodeJS.ProcessEnv,
-): string | undefined {
-  if (override) return override;
-  const folders = [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/bin'];
-  for (const folder of folders) {
-    const candidate = join(folder, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
-}
-
 /** The mosquitto binary: `HOMEBED_MOSQUITTO`, then PATH, /usr/sbin (where Debian installs it) and /usr/bin. */
 export function findMosquitto(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return findExecutable('mosquitto', env.HOMEBED_MOSQUITTO, env);
+  return findServerBinary(['mosquitto'], env.HOMEBED_MOSQUITTO, env, ['/usr/sbin', '/usr/bin']);
 }
 
 /** Mosquitto's config syntax has no quoting: a value is the rest of the line. */
@@ -180,7 +168,10 @@ export async function writeMosquittoPasswordFile(
   users: Record<string, string>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const binary = findExecutable('mosquitto_passwd', env.HOMEBED_MOSQUITTO_PASSWD, env);
+  const binary = findServerBinary(['mosquitto_passwd'], env.HOMEBED_MOSQUITTO_PASSWD, env, [
+    '/usr/sbin',
+    '/usr/bin',
+  ]);
   if (!binary) {
     throw new MosquittoStartError(
       'mosquitto_passwd not found on PATH, /usr/sbin or /usr/bin: install the Debian package mosquitto',
@@ -195,27 +186,6 @@ export async function writeMosquittoPasswordFile(
     await run(binary, first ? ['-b', '-c', file, user, password] : ['-b', file, user, password]);
     first = false;
   }
-}
-
-/** mosquitto processes of this process, killed if it exits without stopping them (e.g. vitest on Ctrl-C). */
-const running = new Map<ChildProcess, { dir: string; keepData: boolean }>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const [child, { dir, keepData }] of running) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      if (!keepData) {
-        try {
-          rmSync(dir, { recursive: true, force: true });
-        } catch {
-          // best effort while exiting
-        }
-      }
-    }
-  });
 }
 
 /**
@@ -286,88 +256,27 @@ interface SpawnParams {
   port: number;
   timeoutMs: number;
   /** What the exit hook does if this process exits while mosquitto runs. */
-  cleanup: { dir: string; keepData: boolean };
+  cleanup: ServerCleanup;
 }
 
-async function spawnAndWait(
+function spawnAndWait(
   params: SpawnParams,
 ): Promise<{ child: ChildProcess } | { error: MosquittoStartError }> {
-  const { binary, configFile, logFile, port } = params;
-  const logOffset = fileSize(logFile);
-  const fd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(binary, ['-c', configFile], { stdio: ['ignore', fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
-  installExitHook();
-  running.set(child, params.cleanup);
-  let spawnError: Error | undefined;
-  child.on('error', (error) => {
-    spawnError = error;
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  const hasExited = (): boolean =>
-    spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
-  const deadline = Date.now() + params.timeoutMs;
-  for (;;) {
-    if (hasExited()) {
-      running.delete(child);
-      const log = readLogSince(logFile, logOffset);
-      if (spawnError) {
-        return {
-          error: new MosquittoStartError(
-            `could not run ${binary}: ${spawnError.message}`,
-            'not-installed',
-            '',
-          ),
-        };
-      }
-      const inUse = /Error: Address already in use/.test(log);
-      return {
-        error: new MosquittoStartError(
-          inUse
-            ? `mosquitto could not listen on 127.0.0.1:${port} (address already in use)`
-            : `mosquitto exited with code ${child.exitCode ?? child.signalCode} before listening`,
-          inUse ? 'port-in-use' : 'exited',
-          tail(log),
-        ),
-      };
-    }
+  const { port } = params;
+  return spawnServer({
+    name: 'mosquitto',
+    binary: params.binary,
+    args: ['-c', params.configFile],
+    logFile: params.logFile,
+    cleanup: params.cleanup,
+    timeoutMs: params.timeoutMs,
+    pollMs: POLL_MS,
+    portInUse: /Error: Address already in use/,
+    readiness: `accepting connections on 127.0.0.1:${port}`,
     // "running" is logged once every listener is open, so the port answering is ours.
-    if (/mosquitto version \S+ running/.test(readLogSince(logFile, logOffset)) && (await tcpAccepts(port))) {
-      if (!hasExited()) return { child };
-      continue;
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await exited;
-      running.delete(child);
-      return {
-        error: new MosquittoStartError(
-          `mosquitto did not accept connections on 127.0.0.1:${port} within ${params.timeoutMs} ms`,
-          'timeout',
-          tail(readLogSince(logFile, logOffset)),
-        ),
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  }
-  running.delete(child);
+    ready: async (log) => ({ ok: /mosquitto version \S+ running/.test(log) && (await tcpAccepts(port)) }),
+    makeError: (message, reason, logTail) => new MosquittoStartError(message, reason, logTail),
+  });
 }
 
 function handle(
@@ -381,12 +290,12 @@ function handle(
   const stop = async (): Promise<void> => {
     stopped = true;
     await restarting.catch(() => {});
-    await terminate(child);
+    await terminateServer(child, STOP_GRACE_MS);
     if (!info.keepData) await rm(info.dir, { recursive: true, force: true, maxRetries: 3 });
   };
   const restart = async (): Promise<void> => {
     if (stopped) throw new Error('private mosquitto already stopped');
-    await terminate(child);
+    await terminateServer(child, STOP_GRACE_MS);
     const started = await spawnAndWait({ ...info, cleanup: { dir: info.dir, keepData: info.keepData } });
     if ('error' in started) throw started.error;
     child = started.child;

@@ -1,8 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
-import { delimiter, dirname, join } from 'node:path';
-import { fileSize, httpStatus, pickPort, readLogSince, tail } from './private-server.js';
+import { dirname, join } from 'node:path';
+import {
+  findServerBinary,
+  httpStatus,
+  pickPort,
+  type StartFailureReason,
+  spawnServer,
+  terminateServer,
+} from './private-server.js';
 
 /** A running private VictoriaMetrics started by {@link startPrivateVictoriaMetrics}. */
 export interface PrivateVictoriaMetrics {
@@ -43,7 +49,7 @@ export class VictoriaMetricsStartError extends Error {
   constructor(
     message: string,
     /** `not-installed`, `port-in-use`, `exited` or `timeout`. */
-    readonly reason: 'not-installed' | 'port-in-use' | 'exited' | 'timeout',
+    readonly reason: StartFailureReason,
     /** Last lines of the log. */
     readonly logTail: string,
   ) {
@@ -63,24 +69,7 @@ const BINARY_NAMES = ['victoria-metrics', 'victoria-metrics-prod'];
 
 /** Finds the binary: `HOMEBED_VICTORIA_METRICS`, then PATH, /usr/bin and /usr/sbin. */
 export function findVictoriaMetrics(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.HOMEBED_VICTORIA_METRICS) {
-    return env.HOMEBED_VICTORIA_METRICS;
-  }
-  const folders = [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/sbin'];
-  for (const name of BINARY_NAMES) {
-    for (const folder of folders) {
-      const candidate = join(folder, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        if (statSync(candidate).isFile()) {
-          return candidate;
-        }
-      } catch {
-        // not in this folder
-      }
-    }
-  }
-  return undefined;
+  return findServerBinary(BINARY_NAMES, env.HOMEBED_VICTORIA_METRICS, env);
 }
 
 /**
@@ -99,30 +88,6 @@ export function victoriaMetricsArgs(options: { dir: string; httpPort: number }):
     '-selfScrapeInterval=0',
     '-loggerOutput=stderr',
   ];
-}
-
-/** Processes of this process, killed if it exits without stopping them (e.g. vitest on Ctrl-C). */
-const running = new Map<ChildProcess, string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) {
-    return;
-  }
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    // Only synchronous work is possible here.
-    for (const [child, dir] of running) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-      }
-      try {
-        rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // best effort while exiting
-      }
-    }
-  });
 }
 
 /**
@@ -170,7 +135,7 @@ export async function startPrivateVictoriaMetrics(
   }
 }
 
-async function spawnAndWait(params: {
+function spawnAndWait(params: {
   binary: string;
   args: string[];
   dir: string;
@@ -178,100 +143,38 @@ async function spawnAndWait(params: {
   httpPort: number;
   timeoutMs: number;
 }): Promise<{ child: ChildProcess } | { error: VictoriaMetricsStartError }> {
-  const { binary, logFile, httpPort } = params;
-  const logOffset = fileSize(logFile);
-  const fd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
+  const { httpPort } = params;
+  return spawnServer({
+    name: 'victoria-metrics',
+    binary: params.binary,
     // -envflag.enable is off by default, so the caller's environment cannot change these flags.
-    child = spawn(binary, params.args, { stdio: ['ignore', fd, fd], cwd: params.dir });
-  } finally {
-    closeSync(fd);
-  }
-  installExitHook();
-  running.set(child, params.dir);
-  let spawnError: Error | undefined;
-  child.on('error', (error) => {
-    spawnError = error;
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  const hasExited = (): boolean =>
-    spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
-  const deadline = Date.now() + params.timeoutMs;
-
-  for (;;) {
-    if (hasExited()) {
-      running.delete(child);
-      const log = readLogSince(logFile, logOffset);
-      if (spawnError) {
-        return {
-          error: new VictoriaMetricsStartError(
-            `could not run ${binary}: ${spawnError.message}`,
-            'not-installed',
-            '',
-          ),
-        };
-      }
-      const inUse = /address already in use/.test(log);
+    args: params.args,
+    cwd: params.dir,
+    logFile: params.logFile,
+    cleanup: { dir: params.dir, keepData: false },
+    timeoutMs: params.timeoutMs,
+    pollMs: POLL_MS,
+    portInUse: /address already in use/,
+    readiness: `answering GET http://127.0.0.1:${httpPort}/health with 200`,
+    ready: async (log) => {
+      const status = await httpStatus(httpPort, '/health');
+      // The log line proves that *our* process holds the port, not some other server answering /health.
       return {
-        error: new VictoriaMetricsStartError(
-          inUse
-            ? `victoria-metrics could not bind 127.0.0.1:${httpPort} (address already in use)`
-            : `victoria-metrics exited with code ${child.exitCode ?? child.signalCode} before answering /health`,
-          inUse ? 'port-in-use' : 'exited',
-          tail(log),
-        ),
+        ok: status === 200 && log.includes(`127.0.0.1:${httpPort}`),
+        detail: `last status: ${status ?? 'no answer'}`,
       };
-    }
-    const status = await httpStatus(httpPort, '/health');
-    // The log line proves that *our* process holds the port, not some other server answering /health.
-    if (
-      status === 200 &&
-      !hasExited() &&
-      readLogSince(logFile, logOffset).includes(`127.0.0.1:${httpPort}`)
-    ) {
-      return { child };
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await exited;
-      running.delete(child);
-      return {
-        error: new VictoriaMetricsStartError(
-          `victoria-metrics did not answer GET http://127.0.0.1:${httpPort}/health with 200 within ` +
-            `${params.timeoutMs} ms (last status: ${status ?? 'no answer'})`,
-          'timeout',
-          tail(readLogSince(logFile, logOffset)),
-        ),
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+    },
+    makeError: (message, reason, logTail) => new VictoriaMetricsStartError(message, reason, logTail),
+  });
 }
 
 function handle(
   child: ChildProcess,
   info: { dir: string; logFile: string; port: number },
 ): PrivateVictoriaMetrics {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve();
-    } else {
-      child.once('exit', () => resolve());
-    }
-  });
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    running.delete(child);
+    await terminateServer(child, STOP_GRACE_MS);
     await rm(info.dir, { recursive: true, force: true, maxRetries: 3 });
   };
   return {

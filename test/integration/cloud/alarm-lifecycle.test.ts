@@ -101,6 +101,7 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     }
     await waitFor(() => statuses(cleared.id).includes('stored:'), 5_000, 'both stored');
 
+    const clickedAt = Date.now();
     const first = await post(`/api/alarms/${raised.id}/acknowledge`, { by: 'operator 7' });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
@@ -113,7 +114,14 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     await waitFor(() => statuses(raised.id).includes('acknowledged:operator 7'), 5_000, 'acknowledged');
     await new Promise((r) => setTimeout(r, 200));
     expect(statuses(raised.id)).toEqual(['stored:', 'acknowledged:operator 7']);
-    expect((await relay.alarms.get(raised.id))?.acknowledgedAt).toBeDefined();
+    // Stored: the time of the first click (the repeat kept it), and the same time the gateway was told.
+    const ackedAt = (await relay.alarms.get(raised.id))?.acknowledgedAt;
+    const bodyAt = (body: Record<string, unknown>) =>
+      (body.alarm as { acknowledgedAt?: string }).acknowledgedAt;
+    expect(Date.parse(ackedAt ?? '')).toBeGreaterThanOrEqual(clickedAt);
+    expect(bodyAt(first.body)).toBe(ackedAt);
+    expect(bodyAt(again.body)).toBe(ackedAt);
+    expect(received.find((a) => a.alarmId === raised.id && a.status === 'acknowledged')?.at).toBe(ackedAt);
   });
 
   it('refuses what makes no sense, with stable error codes', async () => {
