@@ -7,6 +7,8 @@ import { HomebedError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { CLOUD_ENV_PREFIX, type CloudConfig, cloudConfigSchema } from './config/schema.js';
 import { GatewayRegistry } from './gateways/gateway-registry.js';
+import { BedRepository } from './people/beds.js';
+import { PEOPLE_CLI_HELP, PEOPLE_CLI_OPTIONS, runPeopleCommand } from './people/cli-commands.js';
 import { Relay } from './relay.js';
 import { openConfiguredStore } from './store/cloud-db.js';
 
@@ -17,9 +19,10 @@ usage: npm run cloud -- <command> [options]
 commands:
   run                        start the relay (MQTT broker for gateways, or mqtt.external; HTTP API)
   check-config               validate the configuration and print it (secrets hidden)
-  gateway add <id> [--secret S]   provision a gateway; prints its secret once
+  gateway add <id> [--secret S] [--bed BED]   provision a gateway (and put it on a bed); prints its secret once
   gateway rotate <id> [--secret S] issue a new secret for a gateway
   gateway list               list provisioned gateways
+${PEOPLE_CLI_HELP.join('\n')}
 
 options:
   -c, --config <file>        YAML or JSON config (default: HOMEBED_CLOUD_CONFIG or built-in defaults)
@@ -39,6 +42,7 @@ runCli(async () => {
     options: {
       config: { type: 'string', short: 'c' },
       secret: { type: 'string' },
+      ...PEOPLE_CLI_OPTIONS,
       pretty: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -85,8 +89,10 @@ runCli(async () => {
             sub === 'add'
               ? await registry.add(arg, values.secret)
               : await registry.rotate(arg, values.secret);
+          const bedId = sub === 'add' ? values.bed?.[0] : undefined;
+          if (bedId) await new BedRepository(db).linkGateway(result.id, bedId);
           process.stdout.write(
-            `gateway ${result.id} ${sub === 'add' ? 'provisioned' : 'secret rotated'}\n` +
+            `gateway ${result.id} ${sub === 'add' ? 'provisioned' : 'secret rotated'}${bedId ? ` on bed ${bedId}` : ''}\n` +
               `secret: ${result.secret}\n(shown once: put it in the gateway's cloud.secret)\n`,
           );
           return;
@@ -99,7 +105,14 @@ runCli(async () => {
         await db.close();
       }
     }
-    default:
+    default: {
+      const db = await openConfiguredStore(config);
+      try {
+        if (await runPeopleCommand(db, positionals, values)) return;
+      } finally {
+        await db.close();
+      }
       throw new HomebedError('HB_USAGE', `unknown command ${JSON.stringify(command)}; see --help`);
+    }
   }
 });

@@ -3,13 +3,16 @@ import { Counters } from '../common/counters.js';
 import type { Logger } from '../common/logger.js';
 import { AlarmLifecycle } from './alarms/alarm-lifecycle.js';
 import type { AlarmStore } from './alarms/alarm-store.js';
-import { SqlAlarmStore } from './alarms/sql-alarm-store.js';
 import type { CloudConfig } from './config/schema.js';
-import { GatewayRegistry } from './gateways/gateway-registry.js';
+import { type ChangeFeed, LocalChangeFeed } from './events/change-feed.js';
+import { PostgresChangeFeed } from './events/postgres-change-feed.js';
+import type { GatewayRegistry } from './gateways/gateway-registry.js';
 import { buildHttpServer } from './http/http-server.js';
 import { defaultRelayClientId, ExternalBrokerLink } from './mqtt/external-broker-link.js';
 import { GatewayBroker } from './mqtt/gateway-broker.js';
 import { GatewayIngress } from './mqtt/gateway-ingress.js';
+import { LoggingPhoneProvider, type PhoneProvider } from './notifications/phone-channel.js';
+import { CloudServices } from './services.js';
 import { openConfiguredStore } from './store/cloud-db.js';
 import type { SqlDatabase } from './store/sql-database.js';
 
@@ -17,6 +20,8 @@ export interface RelayDependencies {
   config: CloudConfig;
   clock: Clock;
   logger: Logger;
+  /** Where SMS and calls go; default: logged and recorded, nothing sent (no vendor adapter yet). */
+  phone?: PhoneProvider;
 }
 
 /** Where gateways connect: the relay's own aedes, or an external broker the relay subscribes to. */
@@ -35,8 +40,8 @@ export class Relay {
   private http: ReturnType<typeof buildHttpServer> | null = null;
   private _ingress: GatewayIngress | null = null;
   private _lifecycle: AlarmLifecycle | null = null;
-  private _gateways: GatewayRegistry | null = null;
-  private _alarms: AlarmStore | null = null;
+  private _services: CloudServices | null = null;
+  private feed: ChangeFeed | null = null;
   private httpPort = 0;
 
   constructor(private readonly deps: RelayDependencies) {}
@@ -44,13 +49,25 @@ export class Relay {
   async start(): Promise<void> {
     const { config, clock, logger } = this.deps;
     this.db = await openConfiguredStore(config);
-    const alarms = new SqlAlarmStore(this.db);
-    this._alarms = alarms;
-    const gateways = new GatewayRegistry(this.db);
-    this._gateways = gateways;
+    const postgres = config.store.postgres;
+    // Several relay processes share one PostgreSQL: each hears the others' changes through LISTEN/NOTIFY.
+    this.feed = postgres
+      ? new PostgresChangeFeed(postgres.url, postgres.schema, logger.child({ component: 'changes' }))
+      : new LocalChangeFeed((err) => logger.error({ err }, 'change listener failed'));
+    await this.feed.start();
+    const services = new CloudServices({
+      db: this.db,
+      config,
+      clock,
+      logger,
+      counters: this.counters,
+      feed: this.feed,
+      phone: this.deps.phone ?? new LoggingPhoneProvider(logger.child({ component: 'phone' })),
+    });
+    this._services = services;
     const ingress = new GatewayIngress(
-      alarms,
-      gateways,
+      services.alarms,
+      services.gateways,
       (topic, payload) => {
         if (this.broker) return this.broker.publish(topic, payload);
         if (this.link) return this.link.publish(topic, payload);
@@ -59,10 +76,11 @@ export class Relay {
       clock,
       logger.child({ component: 'ingress' }),
       this.counters,
+      { liveness: services.liveness, events: services.bedEvents },
     );
     this._ingress = ingress;
     const lifecycle = new AlarmLifecycle(
-      alarms,
+      services.alarms,
       ingress,
       clock,
       logger.child({ component: 'alarms' }),
@@ -74,6 +92,13 @@ export class Relay {
         logger.error({ gatewayId, err: err.message }, 'replaying alarm statuses failed');
       });
     });
+    ingress.events.on('alarmStored', (alarm) => {
+      void services.notifier.onAlarmStored(alarm);
+    });
+    lifecycle.events.on('resolved', (alarm) => {
+      void services.notifier.onResolved(alarm);
+    });
+    await services.start();
     const onMessage = (gatewayId: string, topic: string, payload: Buffer) =>
       ingress.handle(gatewayId, topic, payload);
     const external = config.mqtt.external;
@@ -96,7 +121,7 @@ export class Relay {
     } else {
       const broker = new GatewayBroker(
         config.mqtt,
-        (id, secret) => gateways.verify(id, secret),
+        (id, secret) => services.gateways.verify(id, secret),
         onMessage,
         logger.child({ component: 'mqtt' }),
         this.counters,
@@ -107,17 +132,18 @@ export class Relay {
       } catch (err) {
         // Nothing listens (a missing certificate, a port in use): leave nothing open behind.
         this.broker = null;
-        await this.db.close();
-        this.db = null;
+        await this.stop();
         throw err;
       }
     }
     this.http = buildHttpServer({
-      alarms,
+      services,
       lifecycle,
-      gateways,
+      feed: this.feed,
+      clock,
       counters: this.counters,
       logger,
+      trustProxy: config.http.trustProxy,
       health: () => this.health(),
     });
     await this.http.listen({ host: config.http.host, port: config.http.port });
@@ -181,14 +207,18 @@ export class Relay {
     return this.broker?.tlsPort ?? 0;
   }
 
+  /** Stores and workers (people, alarms, escalation, notifications, statistics). */
+  get services(): CloudServices {
+    if (!this._services) throw new Error('relay not started');
+    return this._services;
+  }
+
   get gateways(): GatewayRegistry {
-    if (!this._gateways) throw new Error('relay not started');
-    return this._gateways;
+    return this.services.gateways;
   }
 
   get alarms(): AlarmStore {
-    if (!this._alarms) throw new Error('relay not started');
-    return this._alarms;
+    return this.services.alarms;
   }
 
   get ingress(): GatewayIngress {
@@ -204,6 +234,12 @@ export class Relay {
     await this.link?.stop();
     this.link = null;
     this._ingress?.events.removeAll();
+    this._lifecycle?.events.removeAll();
+    // Workers first: an escalation or a delivery must not start on a store about to close.
+    await this._services?.stop();
+    this._services = null;
+    await this.feed?.stop();
+    this.feed = null;
     await this.db?.close();
     this.db = null;
     this.deps.logger.info('cloud relay stopped');

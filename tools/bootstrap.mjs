@@ -24,7 +24,7 @@ export const STAMP_FILE_NAME = '.homebed-lockfile.sha256';
 
 /**
  * Programs from Debian packages that the tests or the demo need, and why. Add a row for a new need
- * (e.g. `{ binary: 'chromium', aptPackage: 'chromium', neededFor: ['test'], why: '...' }`).
+ * (e.g. `{ binary: 'chromium', aptPackage: 'chromium', neededFor: ['test'], why: '...' }`); `aptPackage` may name several packages, space-separated.
  * @type {ReadonlyArray<{ binary: string, aptPackage: string, neededFor: ReadonlyArray<string>, why: string }>}
  */
 export const SYSTEM_PACKAGES = [
@@ -53,6 +53,14 @@ export const SYSTEM_PACKAGES = [
     aptPackage: 'victoria-metrics',
     neededFor: ['test'],
     why: 'private VictoriaMetrics: the InfluxDB 2.x write API (/api/v2/write) for the 2.x sink contract tests',
+  },
+  {
+    // Driven by playwright-core (no browser download): the web console's tests run in the distribution's
+    // Chromium. fonts-noto-cjk comes along so screenshots show Chinese, not boxes.
+    binary: 'chromium',
+    aptPackage: 'chromium fonts-noto-cjk',
+    neededFor: ['test'],
+    why: 'the web console tests in a real browser (playwright-core)',
   },
 ];
 
@@ -276,7 +284,7 @@ function ensureSystemPackages(command) {
   if (missing.length === 0) {
     return;
   }
-  const packages = [...new Set(missing.map((row) => row.aptPackage))];
+  const packages = [...new Set(missing.flatMap((row) => row.aptPackage.split(' ')))];
   for (const row of missing) {
     log(`${row.binary} not found (${row.why}): installing Debian package ${row.aptPackage}`);
   }

@@ -11,13 +11,12 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cloudConfigSchema } from '../cloud/config/schema.js';
-import { GatewayRegistry } from '../cloud/gateways/gateway-registry.js';
 import { openConfiguredStore } from '../cloud/store/cloud-db.js';
 import { DUPLICATE_SIGNAL_WINDOW_MS } from '../common/cli.js';
 import { loadConfig } from '../common/config/load.js';
-import { HomebedError } from '../common/errors.js';
 import { gatewayConfigSchema } from '../gateway/config/schema.js';
 import { type ManagedChild, REPO_ROOT, startChild, TSX_BIN, waitForLine } from './child-processes.js';
+import { provisionDemo } from './demo-people.js';
 import { freePort } from './free-port.js';
 import { type PrivateInfluxd, startPrivateInfluxd } from './influxd.js';
 
@@ -101,28 +100,30 @@ async function main(): Promise<void> {
   const mqttPort = await preferredPort(1884);
   const controlPort = await preferredPort(7390);
   const localBrokerPort = await preferredPort(1885);
+  const gatewayConfig = loadConfig(gatewayConfigSchema, { file: gatewayConfigFile, env: {}, envPrefix: 'X' });
   const cloudEnv = {
     HOMEBED_CLOUD__DATA_DIR: join(varDir, 'cloud'),
     HOMEBED_CLOUD__HTTP__PORT: String(httpPort),
     HOMEBED_CLOUD__MQTT__PORT: String(mqttPort),
+    // The cloud reads the readings the gateway writes: the bed pages' charts and in-bed state.
+    HOMEBED_CLOUD__INFLUX__URL: influxd.url,
+    HOMEBED_CLOUD__INFLUX__DATABASE: gatewayConfig.influx.database,
   };
   const cloudConfig = loadConfig(cloudConfigSchema, {
     file: cloudConfigFile,
     env: cloudEnv,
     envPrefix: 'HOMEBED_CLOUD',
   });
-  const gatewayConfig = loadConfig(gatewayConfigSchema, { file: gatewayConfigFile, env: {}, envPrefix: 'X' });
 
-  // Provision the demo gateway with the secret from its config (rotate if it exists, so they always match).
+  // The demo's organisation, bed, gateway (with the secret from its config) and one login per role.
   const db = await openConfiguredStore(cloudConfig);
+  let logins: Awaited<ReturnType<typeof provisionDemo>>;
   try {
-    const registry = new GatewayRegistry(db);
-    try {
-      await registry.add(gatewayConfig.gatewayId, gatewayConfig.cloud.secret);
-    } catch (err) {
-      if (!(err instanceof HomebedError && err.code === 'HB_GATEWAY_EXISTS')) throw err;
-      await registry.rotate(gatewayConfig.gatewayId, gatewayConfig.cloud.secret);
-    }
+    logins = await provisionDemo(db, {
+      id: gatewayConfig.gatewayId,
+      secret: gatewayConfig.cloud.secret,
+      bedId: gatewayConfig.bedId,
+    });
   } finally {
     await db.close();
   }
@@ -165,7 +166,9 @@ async function main(): Promise<void> {
       '──────────────────────────────────────────────────────────────',
       ` homebed demo is running`,
       ` console:   http://127.0.0.1:${httpPort}`,
-      ` alarms:    http://127.0.0.1:${httpPort}/api/alarms`,
+      ` logins:    ${logins.map((l) => `${l.username} / ${l.password}`).join('   ')}`,
+      ` API:       curl -s -X POST -H 'content-type: application/json' -d '{"username":"staff","password":"demo-staff-2026"}' http://127.0.0.1:${httpPort}/api/auth/login`,
+      `            then  curl -H "Authorization: Bearer <token>" http://127.0.0.1:${httpPort}/api/alarms   (docs/api.md)`,
       ` InfluxDB:  ${influxd.url}  (database ${gatewayConfig.influx.database})`,
       ` press SOS: ${pressCommand}`,
       ` devices:   npm run sim -- state   (also: rf front-door open, fall-radar fall-radar fall, zigbee bathroom_sos sos,`,

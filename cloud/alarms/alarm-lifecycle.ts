@@ -1,9 +1,16 @@
 import type { Clock } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
+import { TypedEmitter } from '../../common/typed-emitter.js';
 import type { ResolutionOutcome } from '../../contract/index.js';
 import type { GatewayIngress } from '../mqtt/gateway-ingress.js';
-import type { AlarmStore, LifecycleResult, StoredAlarm } from './alarm-store.js';
+import {
+  type AlarmStore,
+  isCloudRaised,
+  type LifecycleResult,
+  type ResolveResult,
+  type StoredAlarm,
+} from './alarm-store.js';
 
 /**
  * How far back a reconnecting gateway is told again what became of its
@@ -18,14 +25,23 @@ export const STATUS_REPLAY_MS = 24 * 3600_000;
  * and the gateway is told (`acknowledged`, so the home can say help is
  * coming; `resolved`). Every change is committed before the gateway hears of it.
  */
+export interface LifecycleEvents {
+  /** An alarm was closed (committed, and the gateway told): notifications close the loop from here. */
+  resolved: StoredAlarm;
+}
+
 export class AlarmLifecycle {
+  readonly events: TypedEmitter<LifecycleEvents>;
+
   constructor(
     private readonly store: AlarmStore,
     private readonly ingress: GatewayIngress,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly counters: Counters,
-  ) {}
+  ) {
+    this.events = new TypedEmitter((event, err) => logger.error({ err, event }, 'lifecycle listener failed'));
+  }
 
   async acknowledge(alarmId: string, by: string): Promise<LifecycleResult> {
     const result = await this.store.acknowledge(alarmId, by, this.nowIso());
@@ -42,15 +58,15 @@ export class AlarmLifecycle {
     by: string,
     outcome: ResolutionOutcome,
     notes?: string,
-  ): Promise<LifecycleResult> {
-    const before = await this.store.get(alarmId);
+  ): Promise<ResolveResult> {
     const result = await this.store.resolve(alarmId, by, this.nowIso(), outcome, notes);
-    if (result.ok && result.changed) {
+    if (result.ok) {
       this.counters.inc('alarms_resolved', { type: result.alarm.type, outcome });
       this.logger.info({ alarmId, by, outcome }, 'alarm resolved');
       // Resolving an alarm nobody had acknowledged acknowledges it too: the gateway hears both, in order.
-      if (!before?.acknowledgedAt) await this.tell(result.alarm, 'acknowledged');
+      if (result.acknowledgedToo) await this.tell(result.alarm, 'acknowledged');
       await this.tell(result.alarm, 'resolved');
+      this.events.emit('resolved', result.alarm);
     }
     return result;
   }
@@ -73,10 +89,12 @@ export class AlarmLifecycle {
     return handled.length;
   }
 
-  private tell(alarm: StoredAlarm, status: 'acknowledged' | 'resolved'): Promise<void> {
+  private async tell(alarm: StoredAlarm, status: 'acknowledged' | 'resolved'): Promise<void> {
+    // The cloud's own alarms (gateway_offline) are not the gateway's: it would count an unknown ack.
+    if (isCloudRaised(alarm)) return;
     const by = status === 'acknowledged' ? alarm.acknowledgedBy : alarm.resolvedBy;
     const at = (status === 'acknowledged' ? alarm.acknowledgedAt : alarm.resolvedAt) ?? this.nowIso();
-    return this.ingress.sendStatus(alarm.gatewayId, alarm.id, status, by, at);
+    await this.ingress.sendStatus(alarm.gatewayId, alarm.id, status, by, at);
   }
 
   private nowIso(): string {

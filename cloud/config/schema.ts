@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { logConfigSchema, mqttUrlSchema, portSchema } from '../../common/config/shared-schemas.js';
+import {
+  httpUrlSchema,
+  logConfigSchema,
+  mqttUrlSchema,
+  portSchema,
+} from '../../common/config/shared-schemas.js';
+import { escalationConfigSchema } from '../escalation/policy.js';
+import { livenessConfigSchema } from '../gateways/liveness.js';
+import { notificationsConfigSchema } from '../notifications/config.js';
+import { authConfigSchema } from '../people/config.js';
 
 /**
  * An MQTT broker run by someone else (Mosquitto, EMQX, …) that gateways connect to instead of the
@@ -72,95 +81,137 @@ export type ExternalBrokerConfig = z.output<typeof externalBrokerSchema>;
  * descriptions docs/configuration.md is generated from); loaded from
  * YAML/JSON plus `HOMEBED_CLOUD__…` environment overrides.
  */
-export const cloudConfigSchema = z.object({
-  dataDir: z.string().min(1).default('./var/cloud').describe('Where the SQLite database lives.'),
-  mqtt: z
-    .object({
-      host: z
-        .string()
-        .min(1)
-        .default('127.0.0.1')
-        .describe('Interface the gateways’ MQTT broker (aedes) listens on; unused with `mqtt.external`.'),
-      port: portSchema
-        .default(1884)
-        .describe('MQTT port for gateways (0: any free port); unused with `mqtt.external`.'),
-      plain: z
-        .boolean()
-        .default(true)
-        .describe(
-          'Also accept plain (unencrypted) MQTT on `mqtt.port`. Set to false once every gateway uses `mqtt.tls`; needs `mqtt.tls`.',
-        ),
-      tls: z
-        .object({
-          port: portSchema.default(8883).describe('MQTT-over-TLS port for gateways (0: any free port).'),
-          certFile: z
-            .string()
-            .min(1)
-            .describe(
-              'PEM certificate of the relay, issued for the host name (or IP address) gateways connect to (subjectAltName); may be followed by its intermediates. Read at start.',
-            ),
-          keyFile: z.string().min(1).describe('PEM private key of that certificate. Read at start.'),
-          caFile: z
-            .string()
-            .min(1)
-            .optional()
-            .describe(
-              'PEM intermediate CA certificates sent along with the relay’s certificate, when they are not in `certFile`.',
-            ),
-          minVersion: z
-            .enum(['TLSv1.2', 'TLSv1.3'])
-            .default('TLSv1.2')
-            .describe('Oldest TLS version accepted.'),
-        })
-        .optional()
-        .describe(
-          'Also serve gateways over MQTT over TLS (`mqtts://`) on its own port; plain TCP stays on `mqtt.port` unless `mqtt.plain` is false. Unused with `mqtt.external`.',
-        ),
-      external: externalBrokerSchema.optional(),
-    })
-    .superRefine((mqtt, ctx) => {
-      if (!mqtt.plain && !mqtt.tls && !mqtt.external) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['plain'],
-          message: 'plain TCP can be turned off only when `mqtt.tls` is set (gateways would have no way in)',
-        });
+export const cloudConfigSchema = z
+  .object({
+    dataDir: z.string().min(1).default('./var/cloud').describe('Where the SQLite database lives.'),
+    mqtt: z
+      .object({
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('Interface the gateways’ MQTT broker (aedes) listens on; unused with `mqtt.external`.'),
+        port: portSchema
+          .default(1884)
+          .describe('MQTT port for gateways (0: any free port); unused with `mqtt.external`.'),
+        plain: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Also accept plain (unencrypted) MQTT on `mqtt.port`. Set to false once every gateway uses `mqtt.tls`; needs `mqtt.tls`.',
+          ),
+        tls: z
+          .object({
+            port: portSchema.default(8883).describe('MQTT-over-TLS port for gateways (0: any free port).'),
+            certFile: z
+              .string()
+              .min(1)
+              .describe(
+                'PEM certificate of the relay, issued for the host name (or IP address) gateways connect to (subjectAltName); may be followed by its intermediates. Read at start.',
+              ),
+            keyFile: z.string().min(1).describe('PEM private key of that certificate. Read at start.'),
+            caFile: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                'PEM intermediate CA certificates sent along with the relay’s certificate, when they are not in `certFile`.',
+              ),
+            minVersion: z
+              .enum(['TLSv1.2', 'TLSv1.3'])
+              .default('TLSv1.2')
+              .describe('Oldest TLS version accepted.'),
+          })
+          .optional()
+          .describe(
+            'Also serve gateways over MQTT over TLS (`mqtts://`) on its own port; plain TCP stays on `mqtt.port` unless `mqtt.plain` is false. Unused with `mqtt.external`.',
+          ),
+        external: externalBrokerSchema.optional(),
+      })
+      .superRefine((mqtt, ctx) => {
+        if (!mqtt.plain && !mqtt.tls && !mqtt.external) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['plain'],
+            message:
+              'plain TCP can be turned off only when `mqtt.tls` is set (gateways would have no way in)',
+          });
+        }
+      })
+      .prefault({})
+      .describe('The embedded MQTT broker that gateways connect to, or the external one (`mqtt.external`).'),
+    store: z
+      .object({
+        postgres: z
+          .object({
+            url: z
+              .string()
+              .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+              .describe('Connection string, e.g. postgres://relay@db.internal:5432/homebed.'),
+            schema: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _')
+              .optional()
+              .describe('Schema for the tables (created if missing); default the user’s search_path.'),
+          })
+          .optional()
+          .describe(
+            'PostgreSQL instead of SQLite: needed when several relay processes share the work (mqtt.external with a shared subscription).',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'Where the relay keeps alarms, gateways and people: SQLite in dataDir unless PostgreSQL is set.',
+      ),
+    http: z
+      .object({
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('Interface the HTTP API and console listen on.'),
+        port: portSchema.default(8080).describe('HTTP port (0: any free port).'),
+        trustProxy: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Behind a reverse proxy (nginx, a load balancer): take the client address and protocol from X-Forwarded-For/-Proto, so the login limit counts real clients and the session cookie is marked Secure. Never set it when clients reach the relay directly (they could then forge their address).',
+          ),
+      })
+      .prefault({})
+      .describe('HTTP API and console.'),
+    influx: z
+      .object({
+        url: httpUrlSchema.describe('InfluxDB 1.x HTTP API, e.g. http://127.0.0.1:8086.'),
+        database: z
+          .string()
+          .min(1)
+          .describe('The database the gateways write their readings to (their `influx.database`).'),
+      })
+      .optional()
+      .describe(
+        'Where the relay reads the beds’ readings for the vital-sign charts and the in-bed state (docs/telemetry.md). Without it `GET /api/beds/:id/vitals` answers 503 and the status uses the gateways’ bed exit/return events only.',
+      ),
+    auth: authConfigSchema,
+    escalation: escalationConfigSchema,
+    liveness: livenessConfigSchema,
+    notifications: notificationsConfigSchema,
+    log: logConfigSchema,
+  })
+  .superRefine((config, ctx) => {
+    // An escalation step naming a tier nobody is in would bring in no one: refuse it at start, not during an alarm.
+    for (const [severity, steps] of Object.entries(config.escalation.steps)) {
+      for (const [i, step] of steps.entries()) {
+        if (!Object.hasOwn(config.notifications.policy.tiers, step.tier)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['escalation', 'steps', severity, i, 'tier'],
+            message: `no tier ${JSON.stringify(step.tier)} in notifications.policy.tiers`,
+          });
+        }
       }
-    })
-    .prefault({})
-    .describe('The embedded MQTT broker that gateways connect to, or the external one (`mqtt.external`).'),
-  store: z
-    .object({
-      postgres: z
-        .object({
-          url: z
-            .string()
-            .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
-            .describe('Connection string, e.g. postgres://relay@db.internal:5432/homebed.'),
-          schema: z
-            .string()
-            .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _')
-            .optional()
-            .describe('Schema for the tables (created if missing); default the user’s search_path.'),
-        })
-        .optional()
-        .describe(
-          'PostgreSQL instead of SQLite: needed when several relay processes share the work (mqtt.external with a shared subscription).',
-        ),
-    })
-    .prefault({})
-    .describe(
-      'Where the relay keeps alarms, gateways and people: SQLite in dataDir unless PostgreSQL is set.',
-    ),
-  http: z
-    .object({
-      host: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP API and console listen on.'),
-      port: portSchema.default(8080).describe('HTTP port (0: any free port).'),
-    })
-    .prefault({})
-    .describe('HTTP API and console.'),
-  log: logConfigSchema,
-});
+    }
+  });
 
 export type CloudConfig = z.output<typeof cloudConfigSchema>;
 

@@ -10,6 +10,7 @@ import {
   type CommandMessage,
   commandMessageSchema,
   encodePayload,
+  type GatewayEventMessage,
   gatewayEventSchema,
   gatewayTopic,
   heartbeatMessageSchema,
@@ -18,7 +19,30 @@ import {
   statusMessageSchema,
 } from '../../contract/index.js';
 import type { AlarmStore, StoredAlarm } from '../alarms/alarm-store.js';
-import type { GatewayRegistry } from '../gateways/gateway-registry.js';
+import type { GatewayPresence, GatewayRegistry } from '../gateways/gateway-registry.js';
+
+/**
+ * Told after each heartbeat and status was recorded (cloud/gateways/liveness.ts):
+ * a gateway heard again ends its `gateway_offline` alarm.
+ */
+export interface GatewayPresenceListener {
+  onHeartbeat(presence: GatewayPresence, receivedAt: string): Promise<void>;
+  onStatus(presence: GatewayPresence, receivedAt: string): Promise<void>;
+}
+
+/** Where the gateways' non-alarm events are kept (cloud/beds/bed-events.ts); idempotent by the event's natural key. */
+export interface GatewayEventSink {
+  record(event: GatewayEventMessage, bedId: string, receivedAt: string): Promise<{ inserted: boolean }>;
+}
+
+export interface GatewayIngressOptions {
+  liveness?: GatewayPresenceListener;
+  /** Without it events are only counted and logged. */
+  events?: GatewayEventSink;
+}
+
+/** Bed id of alarms from a gateway on no bed that named another organisation's bed. */
+export const UNLINKED_BED_PREFIX = 'gateway:';
 
 export interface IngressEvents {
   alarmStored: StoredAlarm;
@@ -42,6 +66,7 @@ export class GatewayIngress {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly counters: Counters,
+    private readonly options: GatewayIngressOptions = {},
   ) {
     this.events = new TypedEmitter((event, err) => logger.error({ err, event }, 'ingress listener failed'));
   }
@@ -57,12 +82,24 @@ export class GatewayIngress {
       case 'alarm': {
         const result = parsePayload(alarmMessageSchema, payload);
         if (!result.ok) return this.reject(gatewayId, topic, 'schema', result.error);
-        const alarm = result.value;
-        if (alarm.gatewayId !== gatewayId) {
-          return this.reject(gatewayId, topic, 'gateway_mismatch', `alarm claims gateway ${alarm.gatewayId}`);
+        const sent = result.value;
+        if (sent.gatewayId !== gatewayId) {
+          return this.reject(gatewayId, topic, 'gateway_mismatch', `alarm claims gateway ${sent.gatewayId}`);
         }
+        // An authenticated home's alarm is never dropped; but it is filed under the bed its gateway
+        // is linked to, whatever bed the message names (a misconfigured or spoofing gateway).
+        const bedId = await this.bedFor(gatewayId, sent.bedId);
+        const misfiled = bedId !== sent.bedId;
+        const alarm = misfiled ? { ...sent, bedId } : sent;
         const { inserted } = await this.alarms.ingest(alarm, receivedAt);
         this.counters.inc(inserted ? 'alarms_stored' : 'alarms_duplicate', { type: alarm.type });
+        if (inserted && misfiled) {
+          this.counters.inc('alarms_bed_mismatch');
+          this.logger.warn(
+            { alarmId: alarm.id, gatewayId, claimedBedId: sent.bedId, storedUnder: bedId },
+            'alarm names a bed its gateway is not on; stored under the gateway’s own bed',
+          );
+        }
         if (inserted) {
           this.logger.warn(
             {
@@ -97,15 +134,19 @@ export class GatewayIngress {
             `heartbeat claims gateway ${result.value.gatewayId}`,
           );
         }
-        await this.gateways.recordHeartbeat(result.value, receivedAt);
+        const presence = await this.gateways.recordHeartbeat(result.value, receivedAt);
         this.counters.inc('heartbeats_received');
+        await this.tellLiveness('heartbeat', gatewayId, (l) => l.onHeartbeat(presence, receivedAt));
         return;
       }
       case 'status': {
         const result = parsePayload(statusMessageSchema, payload);
         if (!result.ok) return this.reject(gatewayId, topic, 'schema', result.error);
-        await this.gateways.recordStatus(gatewayId, result.value.state, receivedAt);
-        this.logger.info({ gatewayId, state: result.value.state }, 'gateway status');
+        // The last will is fixed when the connection opens, so it carries no time.
+        const reason = result.value.state === 'offline' && !result.value.at ? 'last_will' : 'status';
+        const presence = await this.gateways.recordStatus(gatewayId, result.value.state, receivedAt, reason);
+        this.logger.info({ gatewayId, state: result.value.state, reason }, 'gateway status');
+        await this.tellLiveness('status', gatewayId, (l) => l.onStatus(presence, receivedAt));
         if (result.value.state === 'online') this.events.emit('gatewayOnline', gatewayId);
         return;
       }
@@ -120,13 +161,45 @@ export class GatewayIngress {
             `event claims gateway ${result.value.gatewayId}`,
           );
         }
-        this.counters.inc('events_received', { kind: result.value.kind });
-        this.logger.info({ gatewayId, kind: result.value.kind, bedId: result.value.bedId }, 'gateway event');
+        const event = result.value;
+        this.counters.inc('events_received', { kind: event.kind });
+        const sink = this.options.events;
+        if (!sink) {
+          this.logger.info({ gatewayId, kind: event.kind, bedId: event.bedId }, 'gateway event');
+          return;
+        }
+        // Filed like an alarm: under the gateway's own bed, whatever bed the message names.
+        const bedId = await this.bedFor(gatewayId, event.bedId);
+        // A store failure throws: the message is then not acknowledged to an external broker, which redelivers it.
+        const { inserted } = await sink.record(event, bedId, receivedAt);
+        this.counters.inc(inserted ? 'events_stored' : 'events_duplicate', { kind: event.kind });
+        if (inserted && bedId !== event.bedId) {
+          this.logger.warn(
+            { gatewayId, kind: event.kind, claimedBedId: event.bedId, storedUnder: bedId },
+            'event names a bed its gateway is not on; stored under the gateway’s own bed',
+          );
+        }
+        this.logger.info({ gatewayId, kind: event.kind, bedId, inserted }, 'gateway event');
         return;
       }
       default:
         this.reject(gatewayId, topic, 'direction', 'gateways may not publish this kind of message');
     }
+  }
+
+  /**
+   * The bed an alarm (or event) from `gatewayId` is filed under. A gateway on a bed:
+   * that bed. A gateway on no bed yet: the bed it names, if that bed is in
+   * the gateway's own organisation (or the gateway has none: a platform
+   * admin's); otherwise the pseudo-bed `gateway:<id>`, so a gateway can
+   * never put alarms, or calls to family, on another organisation's bed.
+   */
+  private async bedFor(gatewayId: string, claimed: string): Promise<string> {
+    const link = await this.gateways.link(gatewayId);
+    if (link?.bedId) return link.bedId;
+    if (!link?.organisationId) return claimed;
+    const owner = await this.gateways.bedOrganisation(claimed);
+    return owner === null || owner === link.organisationId ? claimed : `${UNLINKED_BED_PREFIX}${gatewayId}`;
   }
 
   /**
@@ -154,6 +227,22 @@ export class GatewayIngress {
     } catch (err) {
       // The gateway will retransmit and get its ack then; nothing is lost.
       this.logger.warn({ gatewayId, alarmId: ack.alarmId, err: (err as Error).message }, 'ack not published');
+    }
+  }
+
+  /** Liveness failing must not lose the message: it is recorded, and liveness's own check repairs later. */
+  private async tellLiveness(
+    what: string,
+    gatewayId: string,
+    tell: (liveness: GatewayPresenceListener) => Promise<void>,
+  ): Promise<void> {
+    const liveness = this.options.liveness;
+    if (!liveness) return;
+    try {
+      await tell(liveness);
+    } catch (err) {
+      this.counters.inc('liveness_failures', { on: what });
+      this.logger.error({ err, gatewayId }, `gateway liveness failed on a ${what}`);
     }
   }
 

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { backoffDelayMs } from '../../common/backoff.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
-import type { DeliveryRecord, DeliveryStore } from './delivery-store.js';
+import type { DeliveryRecord, DeliveryStore, RecordedAttempt } from './delivery-store.js';
 import {
   type ChannelKind,
   type DeliveryOutcome,
@@ -14,7 +16,13 @@ import {
   parseNotification,
 } from './notification.js';
 
-export type { DeliveryAttempt, DeliveryRecord, DeliveryState, DeliveryStore } from './delivery-store.js';
+export type {
+  DeliveryAttempt,
+  DeliveryRecord,
+  DeliveryState,
+  DeliveryStore,
+  RecordedAttempt,
+} from './delivery-store.js';
 
 export interface DispatcherOptions {
   store: DeliveryStore;
@@ -37,16 +45,35 @@ export interface DispatcherOptions {
   pollIntervalMs?: number;
   /** An attempt whose channel has not answered in this time counts as `retry`; default 60 s. */
   sendTimeoutMs?: number;
+  /**
+   * How long a claimed delivery stays this dispatcher's (`DeliveryStore.claimDue`): if the relay dies
+   * mid-send, another relay (or this one, restarted) sends it again once the lease ends. Must exceed
+   * `sendTimeoutMs`, or a slow attempt could be sent a second time by another relay meanwhile;
+   * default `sendTimeoutMs` + 60 s.
+   */
+  leaseMs?: number;
+  /** Who holds the leases (`lease_owner`), for people reading the store; default `<host>/<pid>/<random>`. */
+  owner?: string;
   /** Jitter source in [0, 1); default Math.random. */
   random?: () => number;
 }
 
-/** What the dispatcher tells listeners (e.g. to show a failed notification on the console). */
+/**
+ * What the dispatcher tells listeners (e.g. the alarm timeline, the console). Each is emitted once per
+ * delivery, by the dispatcher whose attempt settled it (`RecordedAttempt.settled`), even when several
+ * relays share the store; `record` is the delivery as stored after that attempt.
+ */
 export interface DispatcherEvents {
   /** A notification was delivered (after `attempts` attempts). */
-  delivered: { notification: Notification; attempts: number; detail: string };
+  delivered: { notification: Notification; attempts: number; detail: string; record: DeliveryRecord };
   /** A notification will not be delivered: permanent failure, or attempts / time used up. */
-  failed: { notification: Notification; attempts: number; detail: string; reason: string };
+  failed: {
+    notification: Notification;
+    attempts: number;
+    detail: string;
+    reason: string;
+    record: DeliveryRecord;
+  };
 }
 
 /** The default retry schedule; with the defaults 8 attempts span about 4 minutes. */
@@ -58,6 +85,8 @@ export const DISPATCHER_DEFAULTS = {
   concurrency: 4,
   pollIntervalMs: 1_000,
   sendTimeoutMs: 60_000,
+  /** Beyond `sendTimeoutMs`, for recording the attempt and a slow store. */
+  leaseMarginMs: 60_000,
 } as const;
 
 /**
@@ -66,9 +95,13 @@ export const DISPATCHER_DEFAULTS = {
  * once), records every attempt, and schedules the next one with exponential backoff and jitter (or
  * later, if the receiver said `Retry-After`) until it is delivered, fails permanently, or has used
  * `maxAttempts` / `giveUpAfterMs`. A failed notification is logged at error level and counted
- * (`notifications_failed`). `start()` resumes whatever the store has due, so a relay that crashed
- * mid-delivery sends again what was not recorded as delivered (receivers deduplicate by
- * `x-homebed-id`).
+ * (`notifications_failed`).
+ *
+ * Work is taken with `DeliveryStore.claimDue`, which leases each due delivery to this dispatcher for
+ * `leaseMs`, so several relays can share one store and each delivery goes out through one of them.
+ * A relay that crashes mid-delivery leaves its claims leased: when the leases end they are due
+ * again and sent again (at least once; receivers deduplicate by `x-homebed-id`). `start()` resumes
+ * whatever the store has due.
  *
  * Counters: `notifications_enqueued{kind}`, `notification_attempts{channel,status}`,
  * `notifications_sent{channel}`, `notifications_retried`, `notifications_failed`,
@@ -76,14 +109,18 @@ export const DISPATCHER_DEFAULTS = {
  */
 export class NotificationDispatcher {
   readonly events: TypedEmitter<DispatcherEvents>;
-  private readonly settings: Required<Omit<DispatcherOptions, 'random'>> & { random: () => number };
+  private readonly settings: Required<Omit<DispatcherOptions, 'random' | 'leaseMs' | 'owner'>> & {
+    random: () => number;
+  };
+  /** The lease taken on each claimed delivery (ms). */
+  readonly leaseMs: number;
+  /** This dispatcher's name in the store's `lease_owner`. */
+  readonly owner: string;
   private running = false;
   private poll: TimerHandle | null = null;
   private pumping: Promise<void> | null = null;
   private pumpAgain = false;
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** Deliveries whose attempt could not be recorded: not sent again before this time (ms). */
-  private readonly held = new Map<string, number>();
   private resumed = false;
   private dueErrors = 0;
   private lastDueErrorLogMs = Number.NEGATIVE_INFINITY;
@@ -104,6 +141,11 @@ export class NotificationDispatcher {
     );
     if (this.settings.maxAttempts < 1) throw new Error('maxAttempts must be at least 1');
     if (this.settings.concurrency < 1) throw new Error('concurrency must be at least 1');
+    this.leaseMs = options.leaseMs ?? this.settings.sendTimeoutMs + DISPATCHER_DEFAULTS.leaseMarginMs;
+    if (this.leaseMs <= this.settings.sendTimeoutMs) {
+      throw new Error('leaseMs must exceed sendTimeoutMs (another relay would send a slow attempt again)');
+    }
+    this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
   }
 
   /**
@@ -193,13 +235,12 @@ export class NotificationDispatcher {
       const free = this.settings.concurrency - this.inFlight.size;
       if (free <= 0) return; // a finishing attempt kicks again
       const nowMs = this.settings.clock.now();
-      for (const [id, until] of this.held) if (until <= nowMs) this.held.delete(id);
-      let due: DeliveryRecord[];
+      let claimed: DeliveryRecord[];
       try {
-        // Ask for more than the free slots: deliveries in flight or held are still due in the store.
-        due = await this.settings.store.due(this.nowIso(), free + this.inFlight.size + this.held.size);
+        // Claim no more than the free slots: a claimed delivery left unsent would wait for its lease.
+        claimed = await this.settings.store.claimDue(this.nowIso(), this.owner, this.leaseMs, free);
       } catch (err) {
-        this.settings.counters.inc('notification_store_errors', { op: 'due' });
+        this.settings.counters.inc('notification_store_errors', { op: 'claim' });
         this.dueErrors++;
         // Every poll fails while the store is down: say so at once, then at most once a minute.
         if (nowMs - this.lastDueErrorLogMs >= 60_000) {
@@ -217,10 +258,10 @@ export class NotificationDispatcher {
         this.lastDueErrorLogMs = Number.NEGATIVE_INFINITY;
       }
       let launched = 0;
-      for (const record of due) {
-        if (!this.running || this.inFlight.size >= this.settings.concurrency) break;
-        const id = record.notification.id;
-        if (this.inFlight.has(id) || this.held.has(id)) continue;
+      for (const record of claimed) {
+        // Claimed is ours to send, even if stop() was called meanwhile (it waits for the attempt). One
+        // still in flight here outlived its lease (a hung store): its own attempt will record it.
+        if (this.inFlight.has(record.notification.id)) continue;
         this.launch(record);
         launched++;
       }
@@ -293,8 +334,9 @@ export class NotificationDispatcher {
     }
     if (outcome.status === 'retry' && giveUpReason) detail = `${detail} (giving up: ${giveUpReason})`;
 
+    let recorded: RecordedAttempt;
     try {
-      await s.store.recordAttempt(
+      recorded = await s.store.recordAttempt(
         n.id,
         {
           at: new Date(nowMs).toISOString(),
@@ -306,13 +348,17 @@ export class NotificationDispatcher {
         finalState,
       );
     } catch (err) {
-      // The delivery stays as the store last had it (pending, due): it will be attempted again, so a
-      // delivered notification may be sent twice, never lost. Hold it back a little meanwhile.
+      // The delivery stays as the store last had it: pending and leased to us. It is attempted again
+      // when the lease ends, so a delivered notification may be sent twice, never lost.
       s.counters.inc('notification_store_errors', { op: 'recordAttempt' });
-      this.held.set(n.id, nowMs + s.initialRetryMs);
       s.logger.error(
-        { notificationId: n.id, outcome: outcome.status, err: errorMessage(err) },
-        'recording a notification attempt failed; the delivery will be attempted again',
+        {
+          notificationId: n.id,
+          outcome: outcome.status,
+          err: errorMessage(err),
+          leaseEndsAt: record.nextAttemptAt,
+        },
+        'recording a notification attempt failed; the delivery will be attempted again when its lease ends',
       );
       return;
     }
@@ -328,15 +374,32 @@ export class NotificationDispatcher {
       attempt: attemptNo,
       detail,
     };
-    if (finalState === 'delivered') {
+    if (recorded.record.state !== 'pending' && !recorded.settled) {
+      // Another attempt (another relay's, after our lease lapsed) settled it first; it reported it.
+      s.logger.warn(
+        { ...context, outcome: outcome.status, state: recorded.record.state },
+        'notification attempt recorded after the delivery was already settled',
+      );
+    } else if (finalState === 'delivered') {
       s.counters.inc('notifications_sent', { channel: channelKind });
       s.logger.info(context, 'notification delivered');
-      this.events.emit('delivered', { notification: n, attempts: attemptNo, detail });
+      this.events.emit('delivered', {
+        notification: n,
+        attempts: attemptNo,
+        detail,
+        record: recorded.record,
+      });
     } else if (finalState === 'failed') {
       s.counters.inc('notifications_failed');
       const reason = giveUpReason ?? 'failed';
       s.logger.error({ ...context, reason }, 'notification NOT delivered: giving up');
-      this.events.emit('failed', { notification: n, attempts: attemptNo, detail, reason });
+      this.events.emit('failed', {
+        notification: n,
+        attempts: attemptNo,
+        detail,
+        reason,
+        record: recorded.record,
+      });
     } else {
       s.counters.inc('notifications_retried');
       s.logger.warn({ ...context, nextAttemptAt }, 'notification attempt failed; will retry');

@@ -1,20 +1,28 @@
-import type { DeliveryAttempt, DeliveryRecord, DeliveryState, DeliveryStore } from './delivery-store.js';
+import {
+  checkAttemptArguments,
+  type DeliveryAttempt,
+  type DeliveryRecord,
+  type DeliveryState,
+  type DeliveryStore,
+  type RecordedAttempt,
+  timeOf,
+} from './delivery-store.js';
 import type { Notification } from './notification.js';
 
 interface Entry {
   record: DeliveryRecord;
   attempts: DeliveryAttempt[];
+  /** Who holds the current lease (kept for parity with the SQL store's `lease_owner`; not returned). */
+  leaseOwner: string | null;
 }
 
-function timeOf(iso: string): number {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`not an ISO time: ${iso}`);
-  return ms;
-}
+const byId = (a: DeliveryRecord, b: DeliveryRecord): number =>
+  a.notification.id < b.notification.id ? -1 : a.notification.id > b.notification.id ? 1 : 0;
 
 /**
  * `DeliveryStore` in memory: the reference behaviour of the interface, for tests and the demo.
- * Nothing survives the process; a "crash" in tests is a new dispatcher on the same instance.
+ * Nothing survives the process; a "crash" in tests is a new dispatcher on the same instance. Each
+ * method runs without an await in between, so `claimDue` is atomic among callers of one instance.
  */
 export class MemoryDeliveryStore implements DeliveryStore {
   private readonly entries = new Map<string, Entry>();
@@ -33,28 +41,34 @@ export class MemoryDeliveryStore implements DeliveryStore {
         lastDetail: null,
       },
       attempts: [],
+      leaseOwner: null,
     });
     return { inserted: true };
   }
 
   async due(nowIso: string, limit: number): Promise<DeliveryRecord[]> {
+    return this.dueEntries(nowIso, limit).map((e) => structuredClone(e.record));
+  }
+
+  async claimDue(nowIso: string, owner: string, leaseMs: number, limit: number): Promise<DeliveryRecord[]> {
+    const leaseEnd = new Date(timeOf(nowIso) + leaseMs).toISOString();
+    return this.dueEntries(nowIso, limit).map((e) => {
+      e.record.nextAttemptAt = leaseEnd;
+      e.leaseOwner = owner;
+      return structuredClone(e.record);
+    });
+  }
+
+  private dueEntries(nowIso: string, limit: number): Entry[] {
     const now = timeOf(nowIso);
-    const due: DeliveryRecord[] = [];
-    for (const { record } of this.entries.values()) {
-      if (
-        record.state === 'pending' &&
-        record.nextAttemptAt !== null &&
-        timeOf(record.nextAttemptAt) <= now
-      ) {
-        due.push(record);
-      }
-    }
-    due.sort(
-      (a, b) =>
-        timeOf(a.nextAttemptAt!) - timeOf(b.nextAttemptAt!) ||
-        (a.notification.id < b.notification.id ? -1 : a.notification.id > b.notification.id ? 1 : 0),
+    const due = [...this.entries.values()].filter(
+      ({ record }) =>
+        record.state === 'pending' && record.nextAttemptAt !== null && timeOf(record.nextAttemptAt) <= now,
     );
-    return due.slice(0, Math.max(0, limit)).map((r) => structuredClone(r));
+    due.sort(
+      (a, b) => timeOf(a.record.nextAttemptAt!) - timeOf(b.record.nextAttemptAt!) || byId(a.record, b.record),
+    );
+    return due.slice(0, Math.max(0, limit));
   }
 
   async recordAttempt(
@@ -62,29 +76,29 @@ export class MemoryDeliveryStore implements DeliveryStore {
     attempt: DeliveryAttempt,
     nextAttemptAt: string | null,
     finalState?: 'delivered' | 'failed',
-  ): Promise<void> {
+  ): Promise<RecordedAttempt> {
     const entry = this.entries.get(id);
     if (!entry) throw new Error(`no delivery ${id}`);
     timeOf(attempt.at);
-    if (nextAttemptAt === null) {
-      if (finalState === undefined)
-        throw new Error('recordAttempt: a final state is required without a next attempt');
-    } else {
-      timeOf(nextAttemptAt);
-      if (finalState !== undefined) throw new Error('recordAttempt: a final state excludes a next attempt');
-    }
+    if (nextAttemptAt !== null) timeOf(nextAttemptAt);
+    checkAttemptArguments(nextAttemptAt, finalState);
     entry.attempts.push(structuredClone(attempt));
+    entry.leaseOwner = null;
     const record = entry.record;
     record.attemptCount += 1;
     record.lastAttemptAt = attempt.at;
     record.lastDetail = attempt.detail;
-    if (record.state !== 'pending') return;
-    if (nextAttemptAt === null) {
-      record.state = finalState!;
-      record.nextAttemptAt = null;
-    } else {
-      record.nextAttemptAt = nextAttemptAt;
+    let settled = false;
+    if (record.state === 'pending') {
+      if (nextAttemptAt === null) {
+        record.state = finalState!;
+        record.nextAttemptAt = null;
+        settled = true;
+      } else {
+        record.nextAttemptAt = nextAttemptAt;
+      }
     }
+    return { record: structuredClone(record), settled };
   }
 
   async get(id: string): Promise<DeliveryRecord | null> {
@@ -106,11 +120,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
           (filter.alarmId === undefined || r.notification.alarmId === filter.alarmId) &&
           (filter.state === undefined || r.state === filter.state),
       )
-      .sort(
-        (a, b) =>
-          timeOf(b.firstAttemptAt) - timeOf(a.firstAttemptAt) ||
-          (a.notification.id < b.notification.id ? 1 : a.notification.id > b.notification.id ? -1 : 0),
-      );
+      .sort((a, b) => timeOf(b.firstAttemptAt) - timeOf(a.firstAttemptAt) || byId(b, a));
     return records.slice(0, filter.limit ?? 100).map((r) => structuredClone(r));
   }
 }

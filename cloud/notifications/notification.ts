@@ -28,20 +28,27 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 export const recipientSchema = z.object({
   /** Who, for people reading the delivery log ("Supervisor Wang", "Daughter", "Care-system webhook"). */
-  name: z.string().min(1).max(200),
-  channel: z.enum(CHANNEL_KINDS),
+  name: z.string().min(1).max(200).describe('Who, for people reading the delivery log.'),
+  channel: z.enum(CHANNEL_KINDS).describe('How they are reached.'),
   /**
    * A webhook's URL (must be one of the configured endpoints, whose secret signs it) or an E.164 phone
    * number (`+8613800138000`) for `sms` and `voice`. Checked by the channel when sending: a bad address
    * is a recorded, logged permanent failure, not an exception at enqueue time.
    */
-  address: z.string().min(1).max(2048),
+  address: z
+    .string()
+    .min(1)
+    .max(2048)
+    .describe('A configured webhook URL, or an E.164 phone number (+8613800138000) for sms and voice.'),
 });
 export type Recipient = z.output<typeof recipientSchema>;
 
 /** The stored and sent shape of a notification; `NotificationDispatcher.enqueue` validates against it. */
 export const notificationSchema = z.object({
-  /** UUIDv7; the receiver's idempotency key (`x-homebed-id`). */
+  /**
+   * The receiver's idempotency key (`x-homebed-id`): a UUIDv7 (`createNotification`), or a name-based
+   * UUIDv8 derived from the alarm, kind, step and recipient for the policy's (`notificationIdFor`).
+   */
   id: z.string().regex(UUID_PATTERN, 'must be a lower-case UUID'),
   kind: z.enum(NOTIFICATION_KINDS),
   alarmId: z.string().min(1).optional(),

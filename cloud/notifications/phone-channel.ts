@@ -1,4 +1,5 @@
 import { errorMessage, HomebedError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
 import type { DeliveryOutcome, Notification, NotificationChannel } from './notification.js';
 
 /** E.164: `+`, country code, subscriber number; at most 15 digits in all. */
@@ -61,6 +62,36 @@ export class RecordingPhoneProvider implements PhoneProvider {
     if (failure) throw failure;
     const providerId = `recorded-${this.nextId++}`;
     this.messages.push({ kind, to, text, providerId });
+    return { providerId };
+  }
+}
+
+/**
+ * The relay's `PhoneProvider` until a vendor adapter is configured: it SENDS
+ * NOTHING, and logs each message (number masked) so an operator sees what
+ * would have gone out. Delivery records say "accepted" with a `logged-` id.
+ */
+export class LoggingPhoneProvider implements PhoneProvider {
+  private nextId = 1;
+
+  constructor(private readonly logger: Logger) {}
+
+  async sendSms(to: string, text: string): Promise<{ providerId: string }> {
+    return this.log('sms', to, text);
+  }
+
+  async call(to: string, text: string): Promise<{ providerId: string }> {
+    return this.log('voice', to, text);
+  }
+
+  private log(kind: 'sms' | 'voice', to: string, text: string): { providerId: string } {
+    const providerId = `logged-${this.nextId++}`;
+    // Phone numbers are personal data: keep the country code and the last four digits.
+    const masked = `${to.slice(0, 3)}…${to.slice(-4)}`;
+    this.logger.warn(
+      { kind, to: masked, chars: text.length, providerId },
+      'no SMS/voice vendor configured: message logged, not sent',
+    );
     return { providerId };
   }
 }

@@ -37,7 +37,11 @@ export interface SettleProbe {
 }
 
 export interface SettleOptions {
-  /** Nothing moved for this long: stop waiting (units were lost). Default 30 ms. */
+  /**
+   * Nothing moved for this long: stop waiting (units were lost). Default 150 ms: at 30 ms a busy
+   * 2-core machine could pause socat long enough that a radar frame came after the clock had moved
+   * on, and the scenario saw a device_offline that never happened.
+   */
   quietMs?: number;
   /** Never wait longer than this. Default 3000 ms. */
   maxMs?: number;
@@ -79,7 +83,7 @@ export class Settler {
 
   /** Wait until what was sent has been received (or nothing moves any more); returns how it ended. */
   async settle(): Promise<SettleOutcome> {
-    const quietMs = this.options.quietMs ?? 30;
+    const quietMs = this.options.quietMs ?? 150;
     const maxMs = this.options.maxMs ?? 3000;
     const begin = performance.now();
     let lastChange = begin;

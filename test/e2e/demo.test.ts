@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AlarmMessage } from '../../contract/index.js';
 import { REPO_ROOT } from '../../tools/child-processes.js';
 import { processesMentioning } from '../support/processes.js';
-import { waitFor } from '../support/relay.js';
+import { loginOverHttp, waitFor } from '../support/relay.js';
 
 const run = promisify(execFile);
 
@@ -63,11 +63,16 @@ describe('npm run demo', () => {
       { cwd: REPO_ROOT },
     );
     expect(pressed.stdout).toContain('pressed sos');
+    // The demo prints one login per role; staff answers alarms.
+    const staff = /\bstaff \/ (\S+)/.exec(output)?.[1];
+    expect(staff, `staff login in:\n${output}`).toBeTruthy();
+    const api = await loginOverHttp(consoleUrl, 'staff', staff!);
+    expect((await fetch(`${consoleUrl}/api/alarms`)).status).toBe(401);
     const alarm = await waitFor(
-      async () => {
-        const body = (await (await fetch(`${consoleUrl}/api/alarms`)).json()) as { alarms: AlarmMessage[] };
-        return body.alarms.find((a) => a.type === 'sos_button');
-      },
+      async () =>
+        (await api.get<{ alarms: AlarmMessage[] }>('/api/alarms')).body.alarms.find(
+          (a) => a.type === 'sos_button',
+        ),
       10_000,
       'alarm',
     );

@@ -15,7 +15,7 @@ import {
 import { freePort } from '../../tools/free-port.js';
 import { createTestDatabase, queryInflux, testInfluxUrl } from '../support/influx.js';
 import { processesMentioning } from '../support/processes.js';
-import { waitFor } from '../support/relay.js';
+import { type ApiClient, loginOverHttp, waitFor } from '../support/relay.js';
 
 const run = promisify(execFile);
 
@@ -29,6 +29,8 @@ describe('SOS end to end, three processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'homebed-e2e-'));
   const children: ManagedChild[] = [];
   let httpUrl: string;
+  let api: ApiClient;
+  const staffPassword = 'e2e staff password';
   let controlUrl: string;
   let influxUrl: string;
   let database: string;
@@ -53,16 +55,49 @@ describe('SOS end to end, three processes', () => {
       HOMEBED_CLOUD__HTTP__PORT: String(httpPort),
       HOMEBED_CLOUD__MQTT__PORT: String(mqttPort),
     };
-    // Provision the gateway exactly as an operator does, through the cloud CLI.
-    const provision = await run(process.execPath, [TSX_BIN, 'cloud/cli.ts', 'gateway', 'add', 'gw-e2e'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...cloudEnv },
-    });
+    // Set up the home exactly as an operator does, through the cloud CLI: organisation, bed, gateway, a staff login.
+    const cloudCli = (...args: string[]) =>
+      run(process.execPath, [TSX_BIN, 'cloud/cli.ts', ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...cloudEnv },
+      });
+    await cloudCli('org', 'add', 'E2E 服务中心', '--id', 'org-e2e');
+    await cloudCli(
+      'bed',
+      'add',
+      'bed-e2e',
+      '--org',
+      'org-e2e',
+      '--resident',
+      '张三',
+      '--address',
+      '测试路 1 号',
+      '--contact',
+      '张小三,儿子,+8613800138001,notify',
+      '--tag',
+      '独居',
+    );
+    const provision = await cloudCli('gateway', 'add', 'gw-e2e', '--bed', 'bed-e2e');
     const secret = /secret: (\S+)/.exec(provision.stdout)?.[1];
     expect(secret).toBeTruthy();
+    expect(provision.stdout).toContain('on bed bed-e2e');
+    await cloudCli(
+      'user',
+      'add',
+      'duty1',
+      '--role',
+      'staff',
+      '--name',
+      '值班员一',
+      '--org',
+      'org-e2e',
+      '--password',
+      staffPassword,
+    );
 
     const cloud = start('cloud', ['cloud/cli.ts', 'run'], cloudEnv);
     await waitForLine(cloud, /cloud relay started/, 30_000);
+    api = await loginOverHttp(httpUrl, 'duty1', staffPassword);
     const sim = start('sim', ['firmware-sim/cli.ts', 'run'], {
       HOMEBED_SIM__CONTROL__PORT: String(controlPort),
       HOMEBED_SIM__DEVICES: JSON.stringify([
@@ -125,11 +160,10 @@ describe('SOS end to end, three processes', () => {
     );
     expect(pressed.stdout).toContain('pressed sos');
     const alarm = await waitFor(
-      async () => {
-        const res = await fetch(`${httpUrl}/api/alarms`);
-        const body = (await res.json()) as { alarms: AlarmMessage[] };
-        return body.alarms.find((a) => a.type === 'sos_button');
-      },
+      async () =>
+        (await api.get<{ alarms: AlarmMessage[] }>('/api/alarms')).body.alarms.find(
+          (a) => a.type === 'sos_button',
+        ),
       10_000,
       'alarm in the API',
     );
@@ -156,11 +190,17 @@ describe('SOS end to end, three processes', () => {
   });
 
   it('the gateway heartbeat reaches the cloud', async () => {
-    const res = await fetch(`${httpUrl}/api/gateways`);
-    const { gateways } = (await res.json()) as {
-      gateways: { id: string; status: string; lastHeartbeat: { devices: unknown[] } | null }[];
-    };
-    expect(gateways).toEqual([expect.objectContaining({ id: 'gw-e2e', status: 'online' })]);
+    const { gateways } = (
+      await api.get<{
+        gateways: {
+          id: string;
+          status: string;
+          bedId: string;
+          lastHeartbeat: { devices: unknown[] } | null;
+        }[];
+      }>('/api/gateways')
+    ).body;
+    expect(gateways).toEqual([expect.objectContaining({ id: 'gw-e2e', status: 'online', bedId: 'bed-e2e' })]);
     expect(gateways[0]?.lastHeartbeat?.devices).toHaveLength(2);
   });
 

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AlarmMessage } from '../../contract/index.js';
+import { type ApiClient, loginOverHttp } from '../../tools/api-client.js';
 import {
   type ManagedChild,
   REPO_ROOT,
@@ -13,6 +14,7 @@ import {
 import { freePort } from '../../tools/free-port.js';
 
 const run = promisify(execFile);
+const E2E_PASSWORD = 'e2e admin password';
 
 /**
  * The three programs as separate processes, started the way an operator
@@ -23,6 +25,7 @@ export class Programs {
   httpUrl = '';
   mqttPort = 0;
   controlUrl = '';
+  private api: ApiClient | null = null;
 
   constructor(readonly dir: string) {}
 
@@ -53,11 +56,30 @@ export class Programs {
     });
     const secret = /secret: (\S+)/.exec(provision.stdout)?.[1];
     if (!secret) throw new Error(`no secret in: ${provision.stdout}`);
+    // Tests read alarms through the API like anyone else: as a platform admin added with the CLI.
+    await run(
+      process.execPath,
+      [
+        TSX_BIN,
+        'cloud/cli.ts',
+        'user',
+        'add',
+        'e2e-admin',
+        '--role',
+        'admin',
+        '--name',
+        'e2e',
+        '--password',
+        E2E_PASSWORD,
+      ],
+      { cwd: REPO_ROOT, env: { ...process.env, ...this.cloudEnv() } },
+    );
     await waitForLine(
       this.start('cloud', ['cloud/cli.ts', 'run'], this.cloudEnv()),
       /cloud relay started/,
       30_000,
     );
+    this.api = await loginOverHttp(this.httpUrl, 'e2e-admin', E2E_PASSWORD);
     return secret;
   }
 
@@ -87,8 +109,11 @@ export class Programs {
   }
 
   async alarms(): Promise<(AlarmMessage & { receivedAt: string })[]> {
-    const res = await fetch(`${this.httpUrl}/api/alarms?limit=1000`);
-    return ((await res.json()) as { alarms: (AlarmMessage & { receivedAt: string })[] }).alarms;
+    if (!this.api) throw new Error('startCloud() first');
+    const res = await this.api.get<{ alarms: (AlarmMessage & { receivedAt: string })[] }>(
+      '/api/alarms?limit=1000',
+    );
+    return res.body.alarms;
   }
 
   async control(path: string, body: unknown): Promise<unknown> {

@@ -7,6 +7,9 @@ import { cloudConfigSchema, type externalBrokerSchema } from '../../cloud/config
 import { Relay } from '../../cloud/relay.js';
 import { systemClock } from '../../common/clock.js';
 import { type Logger, silentLogger } from '../../common/logger.js';
+import { type ApiClient, loginOverHttp } from '../../tools/api-client.js';
+
+export { type ApiClient, loginOverHttp };
 
 /** Options of {@link startTestRelay}; without any, the relay runs its embedded broker. */
 export interface TestRelayOptions {
@@ -14,6 +17,8 @@ export interface TestRelayOptions {
   external?: z.input<typeof externalBrokerSchema>;
   /** Where the relay logs; default nowhere. */
   logger?: Logger;
+  /** The InfluxDB the relay reads readings from (`influx`); default none (vitals answer 503). */
+  influx?: { url: string; database: string };
 }
 
 /** A real relay (aedes or an external broker + SQLite + HTTP) on free ports in a temp dir. */
@@ -27,6 +32,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<{
     dataDir,
     mqtt: { port: 0, ...(options.external ? { external: options.external } : {}) },
     http: { port: 0 },
+    ...(options.influx ? { influx: options.influx } : {}),
   });
   const relay = new Relay({ config, clock: systemClock, logger: options.logger ?? silentLogger() });
   await relay.start();
@@ -95,4 +101,32 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+let apiUserCounter = 0;
+
+/**
+ * Add a user to a running relay's store and log in through the real
+ * `POST /api/auth/login`. Default: a platform admin (sees everything), so
+ * tests about other things do not trip over permissions.
+ */
+export async function loginToRelay(
+  relay: Relay,
+  user: {
+    role?: 'admin' | 'operator' | 'staff' | 'family' | 'regulator';
+    organisationId?: string;
+    displayName?: string;
+    username?: string;
+  } = {},
+): Promise<ApiClient> {
+  const username = user.username ?? `test-user-${process.pid}-${++apiUserCounter}`;
+  const password = 'correct horse battery staple';
+  const added = await relay.services.users.add({
+    username,
+    displayName: user.displayName ?? username,
+    role: user.role ?? 'admin',
+    ...(user.organisationId ? { organisationId: user.organisationId } : {}),
+    password,
+  });
+  return loginOverHttp(relay.httpUrl, username, password, added.id);
 }

@@ -3,10 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AlarmMessage, HeartbeatMessage } from '../../contract/index.js';
+import { type ApiClient, loginOverHttp } from '../api-client.js';
 import { type ManagedChild, REPO_ROOT, startChild, TSX_BIN, waitForLine } from '../child-processes.js';
 import { freePort } from '../free-port.js';
 
 const run = promisify(execFile);
+
+const RIG_USER = 'chaos-rig';
+const RIG_PASSWORD = 'chaos rig password';
 
 /** A native device for the simulator's `native.devices` list. */
 export interface SimNativeDevice {
@@ -46,6 +50,7 @@ export class ChaosRig {
   readonly gatewayId = 'gw-chaos';
   readonly secret = 'chaos-secret-0123456789';
   private gatewayConfigFile = '';
+  private apiClient: ApiClient | null = null;
   private gatewayEnv: Record<string, string> = {};
   private simEnv: Record<string, string> = {};
 
@@ -103,11 +108,20 @@ export class ChaosRig {
 
   /** Provision the gateway with a known secret through the cloud CLI (before the relay starts). */
   async provisionGateway(): Promise<void> {
-    await run(
-      process.execPath,
-      [TSX_BIN, 'cloud/cli.ts', 'gateway', 'add', this.gatewayId, '--secret', this.secret],
-      { cwd: REPO_ROOT, env: { ...process.env, ...this.cloudEnv() } },
-    );
+    const cli = (...args: string[]) =>
+      run(process.execPath, [TSX_BIN, 'cloud/cli.ts', ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...this.cloudEnv() },
+      });
+    await cli('gateway', 'add', this.gatewayId, '--secret', this.secret);
+    // The rig reads alarms through the API like anyone else: as a platform admin.
+    await cli('user', 'add', RIG_USER, '--role', 'admin', '--name', 'chaos rig', '--password', RIG_PASSWORD);
+  }
+
+  /** The API as the rig's admin; the session lives in the store, so it outlives relay restarts. */
+  private async api(): Promise<ApiClient> {
+    this.apiClient ??= await loginOverHttp(this.httpUrl, RIG_USER, RIG_PASSWORD);
+    return this.apiClient;
   }
 
   async startCloud(): Promise<void> {
@@ -175,17 +189,18 @@ export class ChaosRig {
 
   /** Every alarm the cloud has stored, oldest first. */
   async alarms(): Promise<StoredAlarm[]> {
-    const res = await fetch(`${this.httpUrl}/api/alarms?limit=1000`);
-    if (!res.ok) throw new Error(`GET /api/alarms: ${res.status}`);
-    return ((await res.json()) as { alarms: StoredAlarm[] }).alarms;
+    const res = await (await this.api()).get<{ alarms: StoredAlarm[] }>('/api/alarms?limit=1000');
+    if (res.status !== 200) throw new Error(`GET /api/alarms: ${res.status}`);
+    return res.body.alarms;
   }
 
   /** The gateway's last heartbeat as the cloud has it, or null. */
   async heartbeat(): Promise<(HeartbeatMessage & { receivedAt?: string }) | null> {
-    const res = await fetch(`${this.httpUrl}/api/gateways`);
-    if (!res.ok) return null;
-    const body = (await res.json()) as { gateways: { id: string; lastHeartbeat: HeartbeatMessage | null }[] };
-    return body.gateways.find((g) => g.id === this.gatewayId)?.lastHeartbeat ?? null;
+    const res = await (await this.api()).get<{
+      gateways: { id: string; lastHeartbeat: HeartbeatMessage | null }[];
+    }>('/api/gateways');
+    if (res.status !== 200) return null;
+    return res.body.gateways.find((g) => g.id === this.gatewayId)?.lastHeartbeat ?? null;
   }
 
   /** Drive a native device through the simulator's control API; returns the event's `at`, if one was sent. */

@@ -15,7 +15,7 @@ import {
   gatewayTopic,
   parsePayload,
 } from '../../../contract/index.js';
-import { connectAsGateway, waitFor } from '../../support/relay.js';
+import { type ApiClient, connectAsGateway, loginToRelay, waitFor } from '../../support/relay.js';
 
 const GW = 'gw-life';
 
@@ -78,13 +78,15 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${relay!.httpUrl}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  // One logged-in staff member per display name: who acknowledged is the session's user, not a body field.
+  const staff = new Map<string, ApiClient>();
+  const post = async (path: string, body: Record<string, unknown>, as = 'operator 7') => {
+    let client = staff.get(as);
+    if (!client) {
+      client = await loginToRelay(relay!, { role: 'admin', displayName: as });
+      staff.set(as, client);
+    }
+    return client.post(path, body);
   };
   const statuses = (alarmId: string) =>
     received.filter((a) => a.alarmId === alarmId).map((a) => `${a.status}:${a.by ?? ''}`);
@@ -102,13 +104,13 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     await waitFor(() => statuses(cleared.id).includes('stored:'), 5_000, 'both stored');
 
     const clickedAt = Date.now();
-    const first = await post(`/api/alarms/${raised.id}/acknowledge`, { by: 'operator 7' });
+    const first = await post(`/api/alarms/${raised.id}/acknowledge`, {});
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
       changed: true,
       alarm: { id: raised.id, acknowledgedBy: 'operator 7' },
     });
-    const again = await post(`/api/alarms/${raised.id}/acknowledge`, { by: 'operator 9' });
+    const again = await post(`/api/alarms/${raised.id}/acknowledge`, {}, 'operator 9');
     expect(again.body).toMatchObject({ changed: false, alarm: { acknowledgedBy: 'operator 7' } });
 
     await waitFor(() => statuses(raised.id).includes('acknowledged:operator 7'), 5_000, 'acknowledged');
@@ -125,25 +127,25 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
   });
 
   it('refuses what makes no sense, with stable error codes', async () => {
-    expect(await post(`/api/alarms/${uuidv7()}/acknowledge`, { by: 'x' })).toMatchObject({
+    expect(await post(`/api/alarms/${uuidv7()}/acknowledge`, {})).toMatchObject({
       status: 404,
       body: { error: 'HB_ALARM_NOT_FOUND' },
     });
-    expect(await post(`/api/alarms/${cleared.id}/acknowledge`, { by: 'x' })).toMatchObject({
+    expect(await post(`/api/alarms/${cleared.id}/acknowledge`, {})).toMatchObject({
       status: 409,
       body: { error: 'HB_ALARM_NOT_RAISED' },
     });
-    const bad = await post(`/api/alarms/${raised.id}/resolve`, { by: 'x', outcome: 'went_fishing' });
+    const bad = await post(`/api/alarms/${raised.id}/resolve`, { outcome: 'went_fishing' });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('HB_BAD_REQUEST');
     expect(String(bad.body.message)).toMatch(/outcome/);
-    expect((await post(`/api/alarms/${raised.id}/acknowledge`, { by: '  ' })).status).toBe(400);
+    // The person is the logged-in user: a body naming someone else is refused.
+    expect((await post(`/api/alarms/${raised.id}/acknowledge`, { by: 'someone else' })).status).toBe(400);
     expect((await relay!.alarms.get(raised.id))?.resolvedAt).toBeUndefined();
   });
 
   it('resolves with an outcome and notes; the gateway hears it; resolving twice is refused', async () => {
     const done = await post(`/api/alarms/${raised.id}/resolve`, {
-      by: 'operator 7',
       outcome: 'resident_fine_by_phone',
       notes: 'pressed by mistake while dusting',
     });
@@ -152,7 +154,7 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
       body: { alarm: { outcome: 'resident_fine_by_phone', notes: 'pressed by mistake while dusting' } },
     });
     await waitFor(() => statuses(raised.id).includes('resolved:operator 7'), 5_000, 'resolved');
-    expect(await post(`/api/alarms/${raised.id}/resolve`, { by: 'y', outcome: 'other' })).toMatchObject({
+    expect(await post(`/api/alarms/${raised.id}/resolve`, { outcome: 'other' }, 'nurse li')).toMatchObject({
       status: 409,
       body: { error: 'HB_ALARM_ALREADY_RESOLVED' },
     });
@@ -162,7 +164,7 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     const second = alarm(3);
     await gateway!.publishAsync(gatewayTopic(GW, 'alarm'), JSON.stringify(second), { qos: 1 });
     await waitFor(() => statuses(second.id).includes('stored:'), 5_000, 'stored');
-    await post(`/api/alarms/${second.id}/resolve`, { by: 'nurse li', outcome: 'staff_visited' });
+    await post(`/api/alarms/${second.id}/resolve`, { outcome: 'staff_visited' }, 'nurse li');
     await waitFor(() => statuses(second.id).length === 3, 5_000, 'three statuses');
     expect(statuses(second.id)).toEqual(['stored:', 'acknowledged:nurse li', 'resolved:nurse li']);
   });
@@ -173,6 +175,7 @@ describe('alarm lifecycle: acknowledged and resolved reach the gateway', () => {
     await relay!.stop();
     received.length = 0;
     relay = await startRelay(port);
+    staff.clear();
     gateway = await connectGateway(port);
     await waitFor(() => statuses(raised.id).includes('resolved:operator 7'), 5_000, 'replay');
     expect(statuses(raised.id)).toEqual(['acknowledged:operator 7', 'resolved:operator 7']);

@@ -15,7 +15,7 @@ import type { AlarmMessage } from '../../../contract/index.js';
 import { gatewayConfigSchema } from '../../../gateway/config/schema.js';
 import { Gateway } from '../../../gateway/gateway.js';
 import { CloudLink, type CloudLinkOptions } from '../../../gateway/uplink/cloud-link.js';
-import { waitFor } from '../../support/relay.js';
+import { loginToRelay, waitFor } from '../../support/relay.js';
 import { makeTestPki, type TestPki } from '../../support/tls.js';
 
 /** A logger whose JSON lines the test can read. */
@@ -145,8 +145,8 @@ describe('MQTT over TLS between gateways and the relay’s embedded broker', () 
       const alarm = await waitFor(() => gateway.alarmLog()[0], 5_000, 'alarm committed');
       expect(alarm).toMatchObject({ type: 'sos_button', gatewayId: 'gw-tls' });
       await waitFor(() => gateway.alarmRecord(alarm.id)?.storedAtMs, 5_000, '`stored` from the relay');
-      const res = await fetch(`${relay.httpUrl}/api/alarms?gatewayId=gw-tls`);
-      const { alarms } = (await res.json()) as { alarms: AlarmMessage[] };
+      const api = await loginToRelay(relay);
+      const { alarms } = (await api.get<{ alarms: AlarmMessage[] }>('/api/alarms?gatewayId=gw-tls')).body;
       expect(alarms.map((a) => a.id)).toContain(alarm.id);
       expect(gateway.counters.total('cloud_tls_failures')).toBe(0);
     } finally {

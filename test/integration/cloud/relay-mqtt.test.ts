@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../../cloud/relay.js';
 import { uuidv7 } from '../../../common/ids.js';
 import { type AlarmMessage, ackMessageSchema, gatewayTopic, parsePayload } from '../../../contract/index.js';
-import { connectAsGateway, nextMessage, startTestRelay, waitFor } from '../../support/relay.js';
+import { connectAsGateway, loginToRelay, nextMessage, startTestRelay, waitFor } from '../../support/relay.js';
 
 const alarm = (gatewayId: string, seq: number): AlarmMessage => ({
   v: 1,
@@ -40,8 +40,8 @@ describe('cloud relay over real MQTT (aedes)', () => {
   });
 
   async function httpAlarms(): Promise<AlarmMessage[]> {
-    const res = await fetch(`${relay.httpUrl}/api/alarms`);
-    return ((await res.json()) as { alarms: AlarmMessage[] }).alarms;
+    const api = await loginToRelay(relay);
+    return (await api.get<{ alarms: AlarmMessage[] }>('/api/alarms')).body.alarms;
   }
 
   it('stores an alarm, then acknowledges it as stored', async () => {

@@ -11,7 +11,7 @@ import { uuidv7 } from '../../../common/ids.js';
 import { silentLogger } from '../../../common/logger.js';
 import { ackMessageSchema, gatewayTopic, parsePayload } from '../../../contract/index.js';
 import { TEST_POSTGRES_URL } from '../../support/cloud-stores.js';
-import { connectAsGateway, nextMessage } from '../../support/relay.js';
+import { connectAsGateway, loginToRelay, nextMessage } from '../../support/relay.js';
 
 /** The relay with `store.postgres`: an alarm over MQTT is committed to PostgreSQL before `stored`. */
 describe('relay on PostgreSQL', () => {
@@ -70,7 +70,8 @@ describe('relay on PostgreSQL', () => {
     const rows = await reader.query(`SELECT type, gateway_id FROM ${schema}.alarms WHERE id = $1`, [id]);
     await reader.end();
     expect(rows.rows).toEqual([{ type: 'fall_confirmed', gateway_id: 'gw-pg' }]);
-    const res = await fetch(`${relay.httpUrl}/api/alarms`);
-    expect(((await res.json()) as { alarms: { id: string }[] }).alarms.map((a) => a.id)).toEqual([id]);
+    const api = await loginToRelay(relay);
+    const { body } = await api.get<{ alarms: { id: string }[] }>('/api/alarms');
+    expect(body.alarms.map((a) => a.id)).toEqual([id]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlAlarmStore } from '../../../cloud/alarms/sql-alarm-store.js';
 import { GatewayRegistry } from '../../../cloud/gateways/gateway-registry.js';
+import { CLOUD_MIGRATIONS } from '../../../cloud/store/cloud-db.js';
 import type { SqlDatabase } from '../../../cloud/store/sql-database.js';
 import { uuidv7 } from '../../../common/ids.js';
 import type { AlarmMessage, HeartbeatMessage } from '../../../contract/index.js';
@@ -171,6 +172,10 @@ describe.each(STORE_FACTORIES)('cloud store contract: $name', (factory) => {
           status: 'online',
           lastSeenAt: '2026-11-23T02:00:01.000Z',
           lastHeartbeat: heartbeat,
+          bedId: null,
+          organisationId: null,
+          heartbeatIntervalMs: 30_000,
+          offlineAlarmId: null,
         },
       ]);
     });
@@ -193,7 +198,7 @@ describe.each(STORE_FACTORIES)('cloud store contract: $name', (factory) => {
       const versions = await x.all<{ version: number }>(
         `SELECT version FROM schema_migrations ORDER BY version`,
       );
-      expect(versions.map((v) => v.version)).toEqual([1, 2]);
+      expect(versions.map((v) => v.version)).toEqual(CLOUD_MIGRATIONS.map((_, i) => i + 1));
       expect(await y.get(`SELECT COUNT(*) AS n FROM alarms`)).toEqual({ n: 0 });
     });
   }

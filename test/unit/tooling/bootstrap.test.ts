@@ -118,7 +118,12 @@ describe('system packages', () => {
     const missing = bootstrap.missingSystemPackages('test', (binary) =>
       binary === 'socat' ? '/usr/bin/socat' : undefined,
     );
-    expect(missing.map((row) => row.aptPackage)).toEqual(['influxdb', 'mosquitto', 'victoria-metrics']);
+    expect(missing.map((row) => row.aptPackage)).toEqual([
+      'influxdb',
+      'mosquitto',
+      'victoria-metrics',
+      'chromium fonts-noto-cjk',
+    ]);
     expect(bootstrap.missingSystemPackages('test', (binary) => `/usr/bin/${binary}`)).toEqual([]);
   });
 

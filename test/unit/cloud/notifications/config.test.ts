@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { notificationsConfigSchema } from '../../../../cloud/notifications/config.js';
 import { NotificationDispatcher } from '../../../../cloud/notifications/delivery-queue.js';
 import { MemoryDeliveryStore } from '../../../../cloud/notifications/memory-delivery-store.js';
@@ -16,7 +17,99 @@ describe('notifications config', () => {
       maxRetryMs: 300_000,
       giveUpAfterMs: 3_600_000,
       concurrency: 4,
+      policy: {
+        tiers: { first_tier: [], second_tier: [], supervisor: [] },
+        onRaised: { severities: ['critical'], tier: 'first_tier' },
+        family: { severities: ['critical'], channel: 'sms', alsoVoiceFor: ['sos_button', 'fall_confirmed'] },
+        onResolved: { family: true, tiers: true },
+        timeZone: 'Asia/Shanghai',
+      },
     });
+  });
+
+  it('takes tier recipients: webhooks must be configured endpoints, phones E.164', () => {
+    const hook = { id: 'care-system', url: 'https://care.example/hooks/homebed', secret: 'x'.repeat(16) };
+    const config = notificationsConfigSchema.parse({
+      webhooks: [hook],
+      policy: {
+        tiers: {
+          first_tier: [
+            { name: 'Care system', channel: 'webhook', address: 'https://CARE.example/hooks/homebed' },
+          ],
+          supervisor: [{ name: 'Supervisor Wang', channel: 'voice', address: '+8613800138000' }],
+        },
+        family: { alsoVoiceFor: [] },
+      },
+    });
+    expect(config.policy.tiers.supervisor).toHaveLength(1);
+    const custom = notificationsConfigSchema.parse({
+      policy: {
+        tiers: { night_team: [{ name: 'Night team', channel: 'sms', address: '+8613800138000' }] },
+        onRaised: { tier: 'night_team' },
+      },
+    });
+    expect(Object.keys(custom.policy.tiers).sort()).toEqual([
+      'first_tier',
+      'night_team',
+      'second_tier',
+      'supervisor',
+    ]);
+    expect(custom.policy.onRaised.tier).toBe('night_team');
+    expect(config.policy.tiers.second_tier).toEqual([]);
+    expect(config.policy.family).toEqual({ severities: ['critical'], channel: 'sms', alsoVoiceFor: [] });
+
+    const problems = (policy: unknown) => {
+      const result = notificationsConfigSchema.safeParse({ webhooks: [hook], policy });
+      return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(
+      problems({
+        tiers: {
+          second_tier: [
+            { name: 'Unknown hook', channel: 'webhook', address: 'https://elsewhere.example/h' },
+            { name: 'Night nurse', channel: 'sms', address: '13800138000' },
+          ],
+        },
+      }),
+    ).toEqual([
+      'policy.tiers.second_tier.0.address: not the url of a configured webhook',
+      'policy.tiers.second_tier.1.address: must be an E.164 phone number, e.g. +8613800138000',
+    ]);
+    expect(problems({ onRaised: { tier: 'third_tier' } })).toEqual([
+      'policy.onRaised.tier: not a tier of policy.tiers',
+    ]);
+    expect(problems({ onRaised: { tier: 'Third Tier' } })).toEqual([
+      'policy.onRaised.tier: lower-case letters, digits and _, starting with a letter',
+      'policy.onRaised.tier: not a tier of policy.tiers',
+    ]);
+    expect(
+      problems({
+        tiers: {
+          family: [{ name: 'Daughter', channel: 'sms', address: '+8613800138000' }],
+          'Night-Team': [],
+        },
+      }),
+    ).toEqual([
+      'policy.tiers.family: a tier name is lower-case letters, digits and _, starting with a letter, and not "family"',
+      'policy.tiers.Night-Team: a tier name is lower-case letters, digits and _, starting with a letter, and not "family"',
+    ]);
+    expect(problems({ family: { severities: ['urgent'] } })).toHaveLength(1);
+    expect(problems({ family: { alsoVoiceFor: ['sos'] } })).toHaveLength(1);
+    expect(problems({ timeZone: 'Mars/Olympus' })).toEqual([
+      'policy.timeZone: must be an IANA time zone such as Asia/Shanghai',
+    ]);
+  });
+
+  it('renders to JSON Schema for docs/configuration.md, every policy key described', () => {
+    type Node = { description?: string; properties?: Record<string, Node> };
+    const json = z.toJSONSchema(notificationsConfigSchema, { io: 'input', unrepresentable: 'any' }) as Node;
+    const undescribed: string[] = [];
+    const walk = (node: Node, path: string) => {
+      if (!node.description) undescribed.push(path);
+      for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, `${path}.${key}`);
+    };
+    walk(json.properties!.policy!, 'policy');
+    expect(undescribed).toEqual([]);
   });
 
   it('takes webhooks with a default timeout', () => {

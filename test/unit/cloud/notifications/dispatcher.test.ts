@@ -418,7 +418,7 @@ describe('NotificationDispatcher', () => {
     expect((await r.store.get(later.id))?.state).toBe('delivered');
   });
 
-  it('resumes after a crash: sends what was due or in flight, never again what was delivered', async () => {
+  it('resumes after a crash: sends what was due, and what was in flight once its lease ends, never again what was delivered', async () => {
     const store = new MemoryDeliveryStore();
     const crashClock = new ManualClock(START);
     // The first relay: one delivered, one waiting for its retry, one in flight when it "dies".
@@ -445,6 +445,10 @@ describe('NotificationDispatcher', () => {
     expect(hangingProvider.inFlight).toBe(1);
     rigs.splice(rigs.indexOf(first), 1); // never stopped: it crashed, and its clock stands still
 
+    // The in-flight call is leased to the first relay for sendTimeoutMs + 60 s: it might still answer.
+    expect(first.dispatcher.leaseMs).toBe(120_000);
+    expect(await store.get(inFlight.id)).toMatchObject({ nextAttemptAt: '2026-01-01T08:02:00.000Z' });
+
     // The second relay: same store, a second later.
     const provider = new RecordingPhoneProvider();
     const second = rig(
@@ -453,16 +457,85 @@ describe('NotificationDispatcher', () => {
     );
     await second.dispatcher.start();
     await second.dispatcher.idle();
-    expect(provider.messages.map((m) => m.kind)).toEqual(['voice']); // the one in flight, at once
+    expect(provider.messages).toEqual([]);
     await second.advance(5_000);
-    expect(provider.messages.map((m) => m.kind)).toEqual(['voice', 'sms']); // the retry, when due
+    expect(provider.messages.map((m) => m.kind)).toEqual(['sms']); // the retry, when due
+    await second.advance(113_000); // 1 s + 5 s + 113 s: 08:01:59
+    expect(provider.messages.map((m) => m.kind)).toEqual(['sms']);
+    await second.advance(1_000);
+    expect(provider.messages.map((m) => m.kind)).toEqual(['sms', 'voice']); // the lease ended
     expect(firstProvider.messages).toHaveLength(1);
     expect(await store.get(delivered.id)).toMatchObject({ state: 'delivered', attemptCount: 1 });
     expect(await store.get(retrying.id)).toMatchObject({ state: 'delivered', attemptCount: 2 });
     expect(await store.get(inFlight.id)).toMatchObject({ state: 'delivered', attemptCount: 1 });
+    // The first relay wakes up after all: its late answer is recorded but reported by nobody again.
+    const reported: string[] = [];
+    first.dispatcher.events.on('delivered', (e) => reported.push(e.notification.id));
+    hangingProvider.releaseAll();
+    await first.dispatcher.idle();
+    expect(await store.get(inFlight.id)).toMatchObject({ state: 'delivered', attemptCount: 2 });
+    expect(reported).toEqual([]);
     expect(
-      second.logs.find((l) => l.msg === 'notification dispatcher started: resuming due deliveries'),
+      first.logs.some(
+        (l) => l.msg === 'notification attempt recorded after the delivery was already settled',
+      ),
+    ).toBe(true);
+  });
+
+  it('says on start that it resumes what was due', async () => {
+    const store = new MemoryDeliveryStore();
+    const clock = new ManualClock(START);
+    await store.add(note(clock), new Date(START - 5_000).toISOString());
+    const r = rig({ store, channels: { sms: new SmsChannel(new RecordingPhoneProvider()) } }, clock);
+    await r.dispatcher.start();
+    await r.dispatcher.idle();
+    expect(
+      r.logs.find((l) => l.msg === 'notification dispatcher started: resuming due deliveries'),
     ).toMatchObject({ due: 1 });
+  });
+
+  it('emits delivered and failed with the stored record', async () => {
+    const r = rig({ channels: {} });
+    const channel = new ScriptedChannel('sms', r.clock, [
+      { status: 'delivered', detail: 'ok' },
+      { status: 'failed', detail: 'barred' },
+    ]);
+    const d = new NotificationDispatcher({
+      store: r.store,
+      channels: { sms: channel },
+      clock: r.clock,
+      logger: createLogger({ level: 'silent' }),
+      counters: r.counters,
+      concurrency: 1,
+    });
+    const outcomes: Array<[string, string, number]> = [];
+    d.events.on('delivered', (e) => outcomes.push(['delivered', e.record.state, e.record.attemptCount]));
+    d.events.on('failed', (e) => outcomes.push(['failed', e.record.state, e.record.attemptCount]));
+    await d.start();
+    await d.enqueue(note(r.clock));
+    await d.idle();
+    await d.enqueue(note(r.clock));
+    await d.idle();
+    await d.stop();
+    expect(outcomes).toEqual([
+      ['delivered', 'delivered', 1],
+      ['failed', 'failed', 1],
+    ]);
+  });
+
+  it('refuses a lease no longer than the send timeout', () => {
+    expect(
+      () =>
+        new NotificationDispatcher({
+          store: new MemoryDeliveryStore(),
+          channels: {},
+          clock: new ManualClock(START),
+          logger: createLogger({ level: 'silent' }),
+          counters: new Counters(),
+          sendTimeoutMs: 30_000,
+          leaseMs: 30_000,
+        }),
+    ).toThrow(/leaseMs must exceed sendTimeoutMs/);
   });
 
   it('is idempotent by notification id and refuses an invalid notification', async () => {
@@ -510,21 +583,21 @@ describe('NotificationDispatcher', () => {
     await r.dispatcher.idle();
     expect(provider.messages).toHaveLength(1);
     expect((await store.get(n.id))?.state).toBe('pending');
+    await r.advance(119_000);
+    expect(provider.messages).toHaveLength(1); // still leased to us
     await r.advance(1_000);
-    expect(provider.messages).toHaveLength(1); // held back a little
-    await r.advance(2_000);
-    expect(provider.messages).toHaveLength(2); // at least once: sent again, same id
+    expect(provider.messages).toHaveLength(2); // the lease ended: at least once, sent again, same id
     expect(await store.get(n.id)).toMatchObject({ state: 'delivered', attemptCount: 1 });
     expect(r.counters.get('notification_store_errors', { op: 'recordAttempt' })).toBe(1);
   });
 
   it('keeps polling through a store outage and sends once the store answers again', async () => {
     const store = new MemoryDeliveryStore();
-    const due = store.due.bind(store);
+    const claimDue = store.claimDue.bind(store);
     let down = true;
-    store.due = async (...args) => {
+    store.claimDue = async (...args) => {
       if (down) throw new Error('connection refused');
-      return due(...args);
+      return claimDue(...args);
     };
     const provider = new RecordingPhoneProvider();
     const r = rig({ store, channels: { sms: new SmsChannel(provider) } });
@@ -533,7 +606,7 @@ describe('NotificationDispatcher', () => {
     await r.dispatcher.enqueue(n);
     await r.advance(90_000);
     expect(provider.messages).toHaveLength(0);
-    expect(r.counters.get('notification_store_errors', { op: 'due' })).toBe(92);
+    expect(r.counters.get('notification_store_errors', { op: 'claim' })).toBe(92);
     // Said at once (start and enqueue both polled at 0 s), then once a minute.
     expect(r.logs.filter((l) => l.level === 50).map((l) => l.failures)).toEqual([1, 62]);
     down = false;
