@@ -1,4 +1,4 @@
-// One command from a fresh clone: `node tools/bootstrap.mjs <demo|test|chaos> [args...]` (also `npm run demo`,
+// One command from a fresh clone: `node tools/bootstrap.mjs <demo|test|chaos|bench> [args...]` (also `npm run demo`,
 // `npm test`). Runs before node_modules exists, so: plain JavaScript, Node built-ins only, and no syntax
 // newer than what an old Node can parse far enough to print the version message.
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,13 +31,13 @@ export const SYSTEM_PACKAGES = [
   {
     binary: 'influxd',
     aptPackage: 'influxdb',
-    neededFor: ['demo', 'test', 'chaos'],
+    neededFor: ['demo', 'test', 'chaos', 'bench'],
     why: 'private InfluxDB 1.x for integration/e2e tests and the demo',
   },
   {
     binary: 'socat',
     aptPackage: 'socat',
-    neededFor: ['demo', 'test'],
+    neededFor: ['demo', 'test', 'bench'],
     why: 'virtual serial ports (PTY pairs)',
   },
   {
@@ -45,7 +45,7 @@ export const SYSTEM_PACKAGES = [
     // the package may start Debian's own service on 1883; nothing here starts, stops or configures it.
     binary: 'mosquitto',
     aptPackage: 'mosquitto',
-    neededFor: ['test', 'chaos'],
+    neededFor: ['test', 'chaos', 'bench'],
     why: 'private Mosquitto brokers for the relay-through-an-external-broker tests (also mosquitto_passwd)',
   },
   {
@@ -248,7 +248,10 @@ export function childCommand(command, extraArgs, root = REPO_ROOT) {
   if (command === 'chaos') {
     return [process.execPath, bin('tsx'), join(root, 'tools', 'chaos.ts'), ...extraArgs];
   }
-  throw new BootstrapError(`unknown command ${JSON.stringify(command)}: use demo, test or chaos`);
+  if (command === 'bench') {
+    return [process.execPath, bin('tsx'), join(root, 'bench', 'run.ts'), ...extraArgs];
+  }
+  throw new BootstrapError(`unknown command ${JSON.stringify(command)}: use demo, test, chaos or bench`);
 }
 
 /** Runs a setup step in the foreground (it may ask for a sudo password); throws when it fails. */
@@ -385,8 +388,8 @@ function signalNumber(signal) {
  */
 export async function main(argv) {
   const [command, ...extraArgs] = argv;
-  if (command !== 'demo' && command !== 'test' && command !== 'chaos') {
-    throw new BootstrapError('usage: node tools/bootstrap.mjs <demo|test|chaos> [args...]');
+  if (!['demo', 'test', 'chaos', 'bench'].includes(command)) {
+    throw new BootstrapError('usage: node tools/bootstrap.mjs <demo|test|chaos|bench> [args...]');
   }
   const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
   const problem = nodeVersionProblem(process.version, minimumNodeVersion(packageJson));
