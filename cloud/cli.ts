@@ -67,10 +67,12 @@ runCli(async () => {
     }
     case 'check-config': {
       const external = config.mqtt.external;
-      const shown =
+      let shown =
         external?.password !== undefined
           ? { ...config, mqtt: { ...config.mqtt, external: { ...external, password: '[redacted]' } } }
           : config;
+      if (config.metrics.token !== undefined)
+        shown = { ...shown, metrics: { ...config.metrics, token: '[redacted]' } };
       process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       return;
     }

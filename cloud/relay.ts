@@ -12,6 +12,7 @@ import { defaultRelayClientId, ExternalBrokerLink } from './mqtt/external-broker
 import { GatewayBroker } from './mqtt/gateway-broker.js';
 import { GatewayIngress } from './mqtt/gateway-ingress.js';
 import { LoggingPhoneProvider, type PhoneProvider } from './notifications/phone-channel.js';
+import { RelayMetrics } from './relay-metrics.js';
 import { CloudServices } from './services.js';
 import { openConfiguredStore } from './store/cloud-db.js';
 import type { SqlDatabase } from './store/sql-database.js';
@@ -43,6 +44,7 @@ export class Relay {
   private _services: CloudServices | null = null;
   private feed: ChangeFeed | null = null;
   private httpPort = 0;
+  private _metrics: RelayMetrics | null = null;
 
   constructor(private readonly deps: RelayDependencies) {}
 
@@ -65,6 +67,14 @@ export class Relay {
       phone: this.deps.phone ?? new LoggingPhoneProvider(logger.child({ component: 'phone' })),
     });
     this._services = services;
+    const metrics = new RelayMetrics({
+      counters: this.counters,
+      db: this.db,
+      logger: logger.child({ component: 'metrics' }),
+      health: () => this.health(),
+      mqttMode: this.mqttMode,
+    });
+    this._metrics = metrics;
     const ingress = new GatewayIngress(
       services.alarms,
       services.gateways,
@@ -76,7 +86,11 @@ export class Relay {
       clock,
       logger.child({ component: 'ingress' }),
       this.counters,
-      { liveness: services.liveness, events: services.bedEvents },
+      {
+        liveness: services.liveness,
+        events: services.bedEvents,
+        observeStoredAck: (seconds) => metrics.observeStoredAck(seconds),
+      },
     );
     this._ingress = ingress;
     const lifecycle = new AlarmLifecycle(
@@ -95,6 +109,7 @@ export class Relay {
     ingress.events.on('alarmStored', (alarm) => {
       void services.notifier.onAlarmStored(alarm);
     });
+    lifecycle.events.on('acknowledged', (alarm) => metrics.observeAcknowledged(alarm));
     lifecycle.events.on('resolved', (alarm) => {
       void services.notifier.onResolved(alarm);
     });
@@ -144,6 +159,8 @@ export class Relay {
       counters: this.counters,
       logger,
       trustProxy: config.http.trustProxy,
+      metrics,
+      metricsConfig: config.metrics,
       health: () => this.health(),
     });
     await this.http.listen({ host: config.http.host, port: config.http.port });
@@ -186,6 +203,12 @@ export class Relay {
   /** The external broker link (external mode), for tests and diagnostics. */
   get externalBroker(): ExternalBrokerLink | null {
     return this.link;
+  }
+
+  /** This relay's Prometheus registry (GET /metrics). */
+  get metrics(): RelayMetrics {
+    if (!this._metrics) throw new Error('relay not started');
+    return this._metrics;
   }
 
   get lifecycle(): AlarmLifecycle {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { runCli, stopOnSignals } from '../common/cli.js';
 import { systemClock } from '../common/clock.js';
@@ -6,7 +7,9 @@ import { HomebedError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { loadGatewayConfig } from './config/load.js';
 import { Gateway } from './gateway.js';
-import { runDecodeCommand, runProbeCommand } from './installer/commands.js';
+import { discoverSerialPorts, runDecodeCommand, runProbeCommand } from './installer/commands.js';
+import { runInit } from './installer/init.js';
+import { runStatusCommand } from './installer/status-command.js';
 
 const HELP = `homebed gateway
 
@@ -22,6 +25,17 @@ commands:
                     decode --protocol rflink --text "20;00;…;"   (or --file log.txt; --file - is stdin)
   probe [<port>…] tell what is on serial ports (Seeed radar, RFLink): one JSON object per port;
                   default ports /dev/serial/by-id/*, /dev/ttyUSB*, /dev/ttyACM*; --timeout-ms (3000)
+  init            commission a home: probe the ports, pair 433 MHz devices by pressing them, list
+                  zigbee2mqtt devices, ask each one's role, and write a validated config (--out,
+                  default gateway.yaml; --force to replace). Unattended with --yes and:
+                    --gateway-id --bed-id --secret [--cloud-url] [--influx-url] [--influx-database]
+                    [--port <path>]… [--radar <path>=<role>]… [--rf <role>=<PROTO:id:switch>[@room]]…
+                    [--learn <role>]… (press it when asked; --learn-timeout-s, default 30)
+                    [--zigbee-broker mqtt://…] [--zigbee <friendly_name>=<role>[@room]]…
+  status          ask the running gateway what it sees (GET /status on its ops server): cloud link,
+                  serial ports, devices (online, battery, last seen), alarm outbox, spool, InfluxDB;
+                  JSON; address from the config's ops.host/ops.port, or --url http://127.0.0.1:9464;
+                  exit 1 when the gateway does not answer
 
 options:
   -c, --config <file>   YAML or JSON config (default: HOMEBED_GATEWAY_CONFIG)
@@ -45,6 +59,24 @@ runCli(async () => {
       file: { type: 'string' },
       binary: { type: 'boolean' },
       'timeout-ms': { type: 'string' },
+      url: { type: 'string' },
+      // init
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+      'gateway-id': { type: 'string' },
+      'bed-id': { type: 'string' },
+      'cloud-url': { type: 'string' },
+      secret: { type: 'string' },
+      'influx-url': { type: 'string' },
+      'influx-database': { type: 'string' },
+      port: { type: 'string', multiple: true },
+      radar: { type: 'string', multiple: true },
+      rf: { type: 'string', multiple: true },
+      learn: { type: 'string', multiple: true },
+      'learn-timeout-s': { type: 'string' },
+      'zigbee-broker': { type: 'string' },
+      zigbee: { type: 'string', multiple: true },
     },
   });
   const [command] = positionals;
@@ -62,6 +94,14 @@ runCli(async () => {
     await runProbeCommand(positionals.slice(1), values, out);
     return;
   }
+  if (command === 'status') {
+    await runStatusCommand(values, out);
+    return;
+  }
+  if (command === 'init') {
+    await runInitCommand(values);
+    return;
+  }
   const config = loadGatewayConfig(values.config ?? process.env.HOMEBED_GATEWAY_CONFIG);
   switch (command) {
     case 'run': {
@@ -77,10 +117,72 @@ runCli(async () => {
     }
     case 'check-config':
       process.stdout.write(
-        `${JSON.stringify({ ...config, cloud: { ...config.cloud, secret: '[redacted]' } }, null, 2)}\n`,
+        `${JSON.stringify(
+          {
+            ...config,
+            cloud: { ...config.cloud, secret: '[redacted]' },
+            ops: { ...config.ops, ...(config.ops.token ? { token: '[redacted]' } : {}) },
+          },
+          null,
+          2,
+        )}\n`,
       );
       return;
     default:
       throw new HomebedError('HB_USAGE', `unknown command ${JSON.stringify(command)}; see --help`);
   }
 });
+
+/** `init`: the flags as {@link runInit} options; questions on the terminal unless --yes. */
+async function runInitCommand(
+  values: Record<string, string | boolean | string[] | undefined>,
+): Promise<void> {
+  const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const list = (name: string) => (Array.isArray(values[name]) ? (values[name] as string[]) : []);
+  const seconds = (name: string, fallback: number): number => {
+    const text = str(name);
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new HomebedError('HB_USAGE', `--${name} must be a positive number`);
+    return n;
+  };
+  const rl = values.yes ? null : createInterface({ input: process.stdin, output: process.stderr });
+  // Questions end the command when the input ends (a piped answer file too short), instead of waiting.
+  const closed = new Promise<never>((_, reject) =>
+    rl?.once('close', () =>
+      reject(new HomebedError('HB_USAGE', 'input ended before every question was answered')),
+    ),
+  );
+  closed.catch(() => {});
+  try {
+    const result = await runInit(
+      {
+        out: str('out') ?? 'gateway.yaml',
+        force: values.force === true,
+        yes: values.yes === true,
+        gatewayId: str('gateway-id'),
+        bedId: str('bed-id'),
+        cloudUrl: str('cloud-url'),
+        secret: str('secret') ?? process.env.HOMEBED_GATEWAY__CLOUD__SECRET,
+        influxUrl: str('influx-url'),
+        influxDatabase: str('influx-database'),
+        ports: list('port'),
+        radarRoles: list('radar'),
+        rf: list('rf'),
+        learn: list('learn'),
+        zigbeeBroker: str('zigbee-broker'),
+        zigbee: list('zigbee'),
+        probeTimeoutMs: seconds('timeout-ms', 3000),
+        learnTimeoutMs: seconds('learn-timeout-s', 30) * 1000,
+      },
+      {
+        say: (line) => process.stderr.write(`${line}\n`),
+        ...(rl ? { ask: (question: string) => Promise.race([rl.question(question), closed]) } : {}),
+        discoverPorts: discoverSerialPorts,
+      },
+    );
+    process.stdout.write(`${result.file}\n`);
+  } finally {
+    rl?.close();
+  }
+}

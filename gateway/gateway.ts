@@ -18,6 +18,9 @@ import { type CronScheduler, createCronScheduler } from './jobs/cron-scheduler.j
 import { bedSensorsOf, DailySummary, summaryToReadings } from './jobs/daily-summary.js';
 import { EventOutbox } from './jobs/event-outbox.js';
 import { SosTestReminder, sosButtonsOf } from './jobs/sos-test-reminder.js';
+import { GatewayMetrics } from './ops/gateway-metrics.js';
+import { type GatewayStatus, isoOrNull, withoutUserInfo } from './ops/gateway-status.js';
+import { OpsServer } from './ops/ops-server.js';
 import { AlarmBook } from './rules/alarm-book.js';
 import { DeadlineScheduler } from './rules/deadlines.js';
 import { LatestState } from './rules/latest-state.js';
@@ -39,8 +42,9 @@ import { HeartbeatPublisher } from './uplink/heartbeat.js';
 
 export const GATEWAY_SOFTWARE = 'homebed-gateway/0.1.0';
 
-/** Retry delay when the local broker's port cannot be bound (another broker, a stale process). */
+/** Retry delay when the local broker's or the ops server's port cannot be bound (another broker, a stale process). */
 const LOCAL_BROKER_RETRY_MS = 10_000;
+const OPS_RETRY_MS = 10_000;
 
 export interface GatewayDependencies {
   config: GatewayConfig;
@@ -66,6 +70,8 @@ export class Gateway {
   readonly counters = new Counters();
   readonly bus: TypedEmitter<GatewayEvents>;
   readonly registry: DeviceRegistry;
+  /** Prometheus metrics of this gateway (served by the ops server at GET /metrics). */
+  readonly metrics: GatewayMetrics;
   private db: SqliteDatabase | null = null;
   private outbox: AlarmOutbox | null = null;
   private book: AlarmBook | null = null;
@@ -76,6 +82,9 @@ export class Gateway {
   private telemetry!: TelemetryBatcher;
   private localBroker: LocalBroker | null = null;
   private localBrokerRetry: TimerHandle | null = null;
+  private ops: OpsServer | null = null;
+  private opsRetry: TimerHandle | null = null;
+  private heartbeat: HeartbeatPublisher | null = null;
   private zigbee: Zigbee2mqttBridge | null = null;
   private services: Service[] = [];
   private offs: (() => void)[] = [];
@@ -106,6 +115,7 @@ export class Gateway {
       logger.child({ component: 'uplink' }),
       this.counters,
     );
+    this.metrics = new GatewayMetrics(this);
   }
 
   async start(): Promise<void> {
@@ -368,6 +378,7 @@ export class Gateway {
     }
 
     const heartbeat = this.services.find((x): x is HeartbeatPublisher => x instanceof HeartbeatPublisher);
+    this.heartbeat = heartbeat ?? null;
     this.offs.push(
       this.cloud.events.on('cmd', (cmd) => {
         if (cmd.cmd === 'set_heartbeat_interval') {
@@ -390,6 +401,14 @@ export class Gateway {
     for (const link of this.links.values()) link.start();
     await this.startLocalBroker();
     this.cloud.start();
+    if (config.ops.enabled) {
+      this.ops = new OpsServer(
+        { host: config.ops.host, port: config.ops.port, token: config.ops.token },
+        { metrics: () => this.metrics.render(), status: () => this.status() },
+        child('ops'),
+      );
+      await this.startOps();
+    }
     logger.info(
       {
         gatewayId: config.gatewayId,
@@ -420,11 +439,29 @@ export class Gateway {
     }
   }
 
+  /** The ops server failing to bind must not stop the gateway either: log, retry. */
+  private async startOps(): Promise<void> {
+    const ops = this.ops;
+    if (!ops || this.stopped) return;
+    try {
+      await ops.start();
+    } catch (err) {
+      const { host, port } = this.deps.config.ops;
+      this.deps.logger.error(
+        { err: (err as Error).message, host, port },
+        'ops server cannot listen; GET /metrics and /status are unavailable until it does (retrying)',
+      );
+      this.opsRetry = this.deps.clock.setTimeout(() => void this.startOps(), OPS_RETRY_MS);
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const off of this.offs) off();
     this.offs = [];
     this.localBrokerRetry?.cancel();
+    this.opsRetry?.cancel();
+    await this.ops?.stop();
     for (const service of [...this.services].reverse()) {
       if (service !== this.telemetry) await service.stop();
     }
@@ -461,6 +498,76 @@ export class Gateway {
   /** Serial link states by port id. */
   linkStates(): Record<string, 'open' | 'closed'> {
     return Object.fromEntries([...this.links].map(([id, l]) => [id, l.state]));
+  }
+
+  /** The ops server's port (0 when it is off or not listening). */
+  get opsPort(): number {
+    return this.ops?.port ?? 0;
+  }
+
+  /** Base URL of the ops server, e.g. http://127.0.0.1:9464; null when it is off or not listening. */
+  get opsUrl(): string | null {
+    return this.ops?.port ? this.ops.url : null;
+  }
+
+  /** What GET /status answers: identity, cloud link, ports, devices, queues, InfluxDB, counters. */
+  status(): GatewayStatus {
+    const { config, clock } = this.deps;
+    const now = clock.now();
+    const telemetry = this.telemetry as TelemetryBatcher | undefined;
+    const write = telemetry?.writeState();
+    const links = this.linkStates();
+    return {
+      gatewayId: config.gatewayId,
+      bedId: config.bedId,
+      software: GATEWAY_SOFTWARE,
+      startedAt: new Date(this.startedAtMs || now).toISOString(),
+      now: new Date(now).toISOString(),
+      uptimeS: this.startedAtMs ? Math.round((now - this.startedAtMs) / 1000) : 0,
+      cloud: {
+        url: withoutUserInfo(config.cloud.url),
+        connected: this.cloud.connected,
+        lastConnectedAt: isoOrNull(this.cloud.lastConnectedAtMs),
+        lastDisconnectedAt: isoOrNull(this.cloud.lastDisconnectedAtMs),
+        lastHeartbeatAt: isoOrNull(this.heartbeat?.lastSentAtMs ?? null),
+        heartbeatIntervalS: this.heartbeatIntervalS,
+      },
+      links: config.serialPorts.map((p) => ({
+        id: p.id,
+        path: p.path,
+        protocol: p.protocol,
+        state: links[p.id] ?? 'closed',
+      })),
+      devices: this.registry.health().map((h) => {
+        const device = this.registry.get(h.id);
+        return {
+          ...h,
+          role: device?.role ?? '',
+          ...(device?.room ? { room: device.room } : {}),
+          ...(device?.link ? { link: device.link } : {}),
+        };
+      }),
+      unpaired: this.registry.unpairedDevices(),
+      alarms: {
+        outbox: this.outbox?.depthByStage() ?? { unsent: 0, unacked: 0 },
+        active: this.activeAlarms(),
+      },
+      telemetry: {
+        buffered: telemetry?.bufferedPoints ?? 0,
+        spooled: telemetry?.spoolDepth ?? 0,
+        dropped: telemetry?.dropped ?? 0,
+        influx: {
+          url: withoutUserInfo(config.influx.url),
+          version: config.influx.version,
+          state: write?.state ?? 'ok',
+          failingSince: isoOrNull(write?.failingSinceMs ?? null),
+          consecutiveFailures: write?.consecutiveFailures ?? 0,
+          lastWriteAt: isoOrNull(write?.lastWriteAtMs ?? null),
+        },
+      },
+      localBroker: { enabled: this.localBroker !== null, port: this.localBrokerPort },
+      counters: this.counters.snapshot(),
+    };
   }
 
   get localBrokerPort(): number {

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const mqttPort = await preferredPort(1884);
   const controlPort = await preferredPort(7390);
   const localBrokerPort = await preferredPort(1885);
+  const opsPort = await preferredPort(9464);
   const gatewayConfig = loadConfig(gatewayConfigSchema, { file: gatewayConfigFile, env: {}, envPrefix: 'X' });
   const cloudEnv = {
     HOMEBED_CLOUD__DATA_DIR: join(varDir, 'cloud'),
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
     HOMEBED_GATEWAY__SERIAL_PORTS__1__PATH: join(varDir, 'dev/rflink'),
     HOMEBED_GATEWAY__SERIAL_PORTS__2__PATH: join(varDir, 'dev/fall-radar'),
     HOMEBED_GATEWAY__LOCAL_BROKER__PORT: String(localBrokerPort),
+    HOMEBED_GATEWAY__OPS__PORT: String(opsPort),
   });
   await waitForLine(gateway, /connected to cloud/, 30_000);
 
@@ -174,6 +176,8 @@ async function main(): Promise<void> {
       ` devices:   npm run sim -- state   (also: rf front-door open, fall-radar fall-radar fall, zigbee bathroom_sos sos,`,
       `            native pendant --event sos, unplug bed-radar, fault rflink --noise; see npm run sim -- --help)`,
       ` zigbee2mqtt/native devices: mqtt://127.0.0.1:${localBrokerPort}`,
+      ` status:    npm run gateway -- status --url http://127.0.0.1:${opsPort}   (gateway: /status, /metrics)`,
+      ` metrics:   http://127.0.0.1:${httpPort}/metrics   http://127.0.0.1:${opsPort}/metrics   (docs/metrics.md)`,
       ' stop:      Ctrl-C',
       '──────────────────────────────────────────────────────────────',
       '',

@@ -26,6 +26,8 @@ export const STATUS_REPLAY_MS = 24 * 3600_000;
  * coming; `resolved`). Every change is committed before the gateway hears of it.
  */
 export interface LifecycleEvents {
+  /** A person took an alarm (directly, or by resolving one nobody had taken); committed, the gateway told. */
+  acknowledged: StoredAlarm;
   /** An alarm was closed (committed, and the gateway told): notifications close the loop from here. */
   resolved: StoredAlarm;
 }
@@ -49,6 +51,7 @@ export class AlarmLifecycle {
       this.counters.inc('alarms_acknowledged', { type: result.alarm.type });
       this.logger.info({ alarmId, by, type: result.alarm.type }, 'alarm acknowledged');
       await this.tell(result.alarm, 'acknowledged');
+      this.events.emit('acknowledged', result.alarm);
     }
     return result;
   }
@@ -64,7 +67,10 @@ export class AlarmLifecycle {
       this.counters.inc('alarms_resolved', { type: result.alarm.type, outcome });
       this.logger.info({ alarmId, by, outcome }, 'alarm resolved');
       // Resolving an alarm nobody had acknowledged acknowledges it too: the gateway hears both, in order.
-      if (result.acknowledgedToo) await this.tell(result.alarm, 'acknowledged');
+      if (result.acknowledgedToo) {
+        await this.tell(result.alarm, 'acknowledged');
+        this.events.emit('acknowledged', result.alarm);
+      }
       await this.tell(result.alarm, 'resolved');
       this.events.emit('resolved', result.alarm);
     }

@@ -180,6 +180,24 @@ export const cloudConfigSchema = z
       })
       .prefault({})
       .describe('HTTP API and console.'),
+    metrics: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Serve `GET /metrics` (Prometheus text format) on the HTTP port, without a session; docs/metrics.md.',
+          ),
+        token: z
+          .string()
+          .min(16, 'must be at least 16 characters')
+          .optional()
+          .describe(
+            'Require `Authorization: Bearer <token>` on `GET /metrics` (401 without it); set it when the HTTP port is reachable beyond the monitoring network. Never logged.',
+          ),
+      })
+      .prefault({})
+      .describe('Prometheus metrics of the relay (counts and timings only, no personal data).'),
     influx: z
       .object({
         url: httpUrlSchema.describe('InfluxDB 1.x HTTP API, e.g. http://127.0.0.1:8086.'),

@@ -101,7 +101,11 @@ export class Escalator {
       logger.error({ err }, 'announcing escalations failed');
     }
     for (const { alarm, step } of fired) {
-      counters.inc('escalations_fired', { severity: alarm.severity, tier: step.tier });
+      counters.inc('escalations_fired', {
+        severity: alarm.severity,
+        tier: step.tier,
+        step: String(step.step),
+      });
       logger.warn(
         {
           alarmId: alarm.id,

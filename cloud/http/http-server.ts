@@ -2,8 +2,11 @@ import Fastify, { LogController } from 'fastify';
 import type { Clock } from '../../common/clock.js';
 import type { Counters } from '../../common/counters.js';
 import type { Logger } from '../../common/logger.js';
+import { bearerTokenMatches, METRICS_CONTENT_TYPE } from '../../common/metrics.js';
 import type { AlarmLifecycle } from '../alarms/alarm-lifecycle.js';
+import type { CloudConfig } from '../config/schema.js';
 import type { ChangeFeed } from '../events/change-feed.js';
+import type { RelayMetrics } from '../relay-metrics.js';
 import type { CloudServices } from '../services.js';
 import { sendError } from './api-errors.js';
 import { registerAuthentication, requestToken } from './auth.js';
@@ -31,6 +34,9 @@ export interface HttpDependencies {
   logger: Logger;
   /** Behind a reverse proxy: take the client address and protocol from X-Forwarded-* (login limit, Secure cookie). */
   trustProxy: boolean;
+  /** Prometheus metrics (`GET /metrics` unless `metrics.enabled` is false). */
+  metrics: RelayMetrics;
+  metricsConfig: CloudConfig['metrics'];
   /** Liveness of the parts the relay cannot work without. */
   health: () => {
     mqtt: boolean;
@@ -45,8 +51,9 @@ export interface HttpDependencies {
 
 /**
  * The relay's HTTP API (JSON; docs/api.md). Every route but `/healthz`,
- * the login and the console's page needs a session, and each route checks
- * the caller's role and organisation itself.
+ * `/metrics` (its own bearer token, when set), the login and the console's
+ * page needs a session, and each route checks the caller's role and
+ * organisation itself.
  */
 export function buildHttpServer(deps: HttpDependencies) {
   const { services } = deps;
@@ -58,6 +65,23 @@ export function buildHttpServer(deps: HttpDependencies) {
   });
 
   registerAuthentication(app, { sessions: services.sessions });
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics.countHttpRequest(req.method, req.routeOptions.url, reply.statusCode);
+  });
+
+  if (deps.metricsConfig.enabled) {
+    const token = deps.metricsConfig.token;
+    app.get('/metrics', async (req, reply) => {
+      if (token && !bearerTokenMatches(req.headers.authorization, token)) {
+        reply.header('www-authenticate', 'Bearer');
+        return sendError(reply, 401, 'HB_UNAUTHENTICATED', 'GET /metrics needs the metrics bearer token');
+      }
+      return reply
+        .type(METRICS_CONTENT_TYPE)
+        .header('cache-control', 'no-store')
+        .send(await deps.metrics.render());
+    });
+  }
 
   app.get('/healthz', async (_req, reply) => {
     const health = deps.health();
@@ -85,7 +109,7 @@ export function buildHttpServer(deps: HttpDependencies) {
     audit: services.audit,
     clock: deps.clock,
   });
-  registerAlarmStream(app, {
+  const stream = registerAlarmStream(app, {
     feed: deps.feed,
     since: (afterIso, limit, scope) => services.timeline.since(afterIso, limit, scope),
     revalidate: async (req) => {
@@ -95,6 +119,7 @@ export function buildHttpServer(deps: HttpDependencies) {
     counters: deps.counters,
     logger: deps.logger.child({ component: 'sse' }),
   });
+  deps.metrics.countSseClientsWith(stream.clients);
   registerAlarmRoutes(app, {
     alarms: services.alarms,
     lifecycle: deps.lifecycle,

@@ -39,6 +39,8 @@ export interface GatewayIngressOptions {
   liveness?: GatewayPresenceListener;
   /** Without it events are only counted and logged. */
   events?: GatewayEventSink;
+  /** Told how long each alarm took from arriving here to its `stored` ack having been published (seconds). */
+  observeStoredAck?: (seconds: number) => void;
 }
 
 /** Bed id of alarms from a gateway on no bed that named another organisation's bed. */
@@ -72,6 +74,7 @@ export class GatewayIngress {
   }
 
   async handle(gatewayId: string, topic: string, payload: Buffer): Promise<void> {
+    const arrivedAt = performance.now();
     const parsed = parseGatewayTopic(topic);
     if (!parsed || parsed.gatewayId !== gatewayId) {
       this.reject(gatewayId, topic, 'topic', 'message on a topic outside the gateway prefix');
@@ -92,7 +95,8 @@ export class GatewayIngress {
         const misfiled = bedId !== sent.bedId;
         const alarm = misfiled ? { ...sent, bedId } : sent;
         const { inserted } = await this.alarms.ingest(alarm, receivedAt);
-        this.counters.inc(inserted ? 'alarms_stored' : 'alarms_duplicate', { type: alarm.type });
+        if (inserted) this.counters.inc('alarms_stored', { type: alarm.type, state: alarm.state });
+        else this.counters.inc('alarms_duplicate', { type: alarm.type });
         if (inserted && misfiled) {
           this.counters.inc('alarms_bed_mismatch');
           this.logger.warn(
@@ -115,12 +119,13 @@ export class GatewayIngress {
           const stored = await this.alarms.get(alarm.id);
           if (stored) this.events.emit('alarmStored', stored);
         }
-        await this.sendAck(gatewayId, {
+        const acked = await this.sendAck(gatewayId, {
           v: CONTRACT_VERSION,
           alarmId: alarm.id,
           status: 'stored',
           at: receivedAt,
         });
+        if (acked) this.options.observeStoredAck?.((performance.now() - arrivedAt) / 1000);
         return;
       }
       case 'heartbeat': {
@@ -221,12 +226,15 @@ export class GatewayIngress {
     await this.publish(gatewayTopic(gatewayId, 'cmd'), encodePayload(commandMessageSchema, command));
   }
 
-  private async sendAck(gatewayId: string, ack: AckMessage): Promise<void> {
+  /** Publish an ack; false when it could not be (logged). */
+  private async sendAck(gatewayId: string, ack: AckMessage): Promise<boolean> {
     try {
       await this.publish(gatewayTopic(gatewayId, 'ack'), encodePayload(ackMessageSchema, ack));
+      return true;
     } catch (err) {
       // The gateway will retransmit and get its ack then; nothing is lost.
       this.logger.warn({ gatewayId, alarmId: ack.alarmId, err: (err as Error).message }, 'ack not published');
+      return false;
     }
   }
 

@@ -390,7 +390,7 @@ export class NotificationDispatcher {
         record: recorded.record,
       });
     } else if (finalState === 'failed') {
-      s.counters.inc('notifications_failed');
+      s.counters.inc('notifications_failed', { channel: channelKind });
       const reason = giveUpReason ?? 'failed';
       s.logger.error({ ...context, reason }, 'notification NOT delivered: giving up');
       this.events.emit('failed', {

@@ -262,6 +262,34 @@ export const gatewayConfigSchema = z
       })
       .prefault({})
       .describe("The gateway's own MQTT broker for zigbee2mqtt and native devices."),
+    ops: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Serve `GET /metrics` (Prometheus) and `GET /status` (JSON for installers and `npm run gateway -- status`); docs/metrics.md.',
+          ),
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe(
+            'Interface the ops server listens on: keep 127.0.0.1 unless a Prometheus elsewhere scrapes the gateway (then also set `ops.token`).',
+          ),
+        port: portSchema
+          .default(9464)
+          .describe(
+            'Ops server port (0: any free port). A port in use is logged and retried every 10 s; the gateway runs on without it.',
+          ),
+        token: z
+          .string()
+          .min(16, 'must be at least 16 characters')
+          .optional()
+          .describe('Require `Authorization: Bearer <token>` on every ops request. Never logged.'),
+      })
+      .prefault({})
+      .describe("The gateway's local operations HTTP server."),
     zigbee2mqtt: z
       .object({
         baseTopic: z.string().min(1).default('zigbee2mqtt').describe("zigbee2mqtt's `mqtt.base_topic`."),

@@ -33,6 +33,7 @@ export class TelemetryBatcher {
   private failures = 0;
   private nextAttemptAtMs = 0;
   private droppedTotal = 0;
+  private lastWriteAtMs: number | null = null;
   private lastDropLogAtMs: number | null = null;
 
   constructor(
@@ -91,6 +92,26 @@ export class TelemetryBatcher {
 
   get spoolDepth(): number {
     return this.spool?.depth ?? 0;
+  }
+
+  /** Readings waiting in memory for the next write. */
+  get bufferedPoints(): number {
+    return this.buffer.length;
+  }
+
+  /** Whether InfluxDB is taking writes (`failing` from the first failure until a write succeeds again). */
+  writeState(): {
+    state: 'ok' | 'failing';
+    failingSinceMs: number | null;
+    consecutiveFailures: number;
+    lastWriteAtMs: number | null;
+  } {
+    return {
+      state: this.failingSince === null ? 'ok' : 'failing',
+      failingSinceMs: this.failingSince,
+      consecutiveFailures: this.failures,
+      lastWriteAtMs: this.lastWriteAtMs,
+    };
   }
 
   flush(): Promise<void> {
@@ -184,6 +205,7 @@ export class TelemetryBatcher {
     }
     done();
     this.counters.inc('readings_written', undefined, batch.length);
+    this.lastWriteAtMs = this.clock.now();
     if (this.failingSince !== null) {
       this.logger.info(
         { downForMs: this.clock.now() - this.failingSince, spooled: this.spoolDepth },

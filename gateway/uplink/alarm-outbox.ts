@@ -138,6 +138,17 @@ export class AlarmOutbox {
     ).n;
   }
 
+  /** Alarms not yet `stored`: never published yet (`unsent`), or published without a `stored` ack so far (`unacked`). */
+  depthByStage(): { unsent: number; unacked: number } {
+    const row = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(attempts = 0), 0) AS unsent, COALESCE(SUM(attempts > 0), 0) AS unacked
+           FROM outbox WHERE stored_at_ms IS NULL`,
+      )
+      .get() as { unsent: number; unacked: number };
+    return { unsent: row.unsent, unacked: row.unacked };
+  }
+
   /** One alarm's delivery record, for status commands and tests. */
   get(id: string): {
     message: AlarmMessage;

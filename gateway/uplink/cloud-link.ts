@@ -128,6 +128,19 @@ export class CloudLink {
     return this.client?.connected ?? false;
   }
 
+  /** When the session was last set up (connected, subscribed, `online` said), ms since the epoch; null before. */
+  get lastConnectedAtMs(): number | null {
+    return this._lastConnectedAtMs;
+  }
+
+  /** When that session was last lost; null while it never was. */
+  get lastDisconnectedAtMs(): number | null {
+    return this._lastDisconnectedAtMs;
+  }
+
+  private _lastConnectedAtMs: number | null = null;
+  private _lastDisconnectedAtMs: number | null = null;
+
   start(): void {
     const { gatewayId } = this.options;
     const client = mqtt.connect(this.options.url, {
@@ -169,6 +182,7 @@ export class CloudLink {
     client.on('close', () => {
       if (this.wasConnected) {
         this.wasConnected = false;
+        this._lastDisconnectedAtMs = Date.now();
         this.logger.warn('cloud connection closed; reconnecting');
         this.events.emit('disconnected', undefined);
       }
@@ -247,6 +261,7 @@ export class CloudLink {
         { qos: 1, retain: true },
       );
       this.wasConnected = true;
+      this._lastConnectedAtMs = Date.now();
       this.events.emit('connected', undefined);
     } catch (err) {
       this.logger.warn(

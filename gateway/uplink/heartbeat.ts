@@ -11,6 +11,7 @@ import type { CloudLink } from './cloud-link.js';
 export class HeartbeatPublisher {
   private timer: TimerHandle | null = null;
   private off: (() => void) | null = null;
+  private _lastSentAtMs: number | null = null;
 
   constructor(
     private readonly link: CloudLink,
@@ -30,6 +31,11 @@ export class HeartbeatPublisher {
     this.timer = null;
     this.off?.();
     this.off = null;
+  }
+
+  /** When the last heartbeat reached the broker (PUBACK), by the gateway's clock; null before the first. */
+  get lastSentAtMs(): number | null {
+    return this._lastSentAtMs;
   }
 
   get interval(): number {
@@ -55,6 +61,7 @@ export class HeartbeatPublisher {
         'heartbeat',
         encodePayload(heartbeatMessageSchema, this.snapshot(this.intervalS)),
       );
+      this._lastSentAtMs = this.clock.now();
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'heartbeat not sent');
     }

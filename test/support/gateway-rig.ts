@@ -78,6 +78,8 @@ export async function startHome(options: {
     },
     // Tests press the SOS button several times within seconds; each press is meant as a new call.
     rules: { sos: { repeatWindowMs: 500 } },
+    // Any free port: tests run several gateways at once.
+    ops: { port: 0 },
     ...options.overrides,
   });
   const gateway = new Gateway({

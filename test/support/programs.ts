@@ -102,6 +102,8 @@ export class Programs {
     writeFileSync(file, configYaml);
     const gateway = this.start(name, ['gateway/cli.ts', 'run', '--config', file], {
       HOMEBED_GATEWAY__CLOUD__URL: `mqtt://127.0.0.1:${this.mqttPort}`,
+      // Any free port for the ops server (GET /metrics, /status): e2e files may run several gateways.
+      HOMEBED_GATEWAY__OPS__PORT: '0',
       ...env,
     });
     await waitForLine(gateway, /connected to cloud/, 30_000);

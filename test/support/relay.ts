@@ -19,6 +19,8 @@ export interface TestRelayOptions {
   logger?: Logger;
   /** The InfluxDB the relay reads readings from (`influx`); default none (vitals answer 503). */
   influx?: { url: string; database: string };
+  /** The `metrics` section (GET /metrics); default on, no token. */
+  metrics?: { enabled?: boolean; token?: string };
 }
 
 /** A real relay (aedes or an external broker + SQLite + HTTP) on free ports in a temp dir. */
@@ -33,6 +35,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<{
     mqtt: { port: 0, ...(options.external ? { external: options.external } : {}) },
     http: { port: 0 },
     ...(options.influx ? { influx: options.influx } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const relay = new Relay({ config, clock: systemClock, logger: options.logger ?? silentLogger() });
   await relay.start();

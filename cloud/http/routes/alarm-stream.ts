@@ -43,7 +43,7 @@ const RECENT_IDS = 2_000;
 export function registerAlarmStream<Log extends FastifyBaseLogger>(
   app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Log>,
   deps: AlarmStreamDependencies,
-): void {
+): { clients: () => number } {
   const keepAliveMs = deps.keepAliveMs ?? 15_000;
   const sweepMs = deps.sweepMs ?? 30_000;
   const streams = new Set<ServerResponse>();
@@ -165,4 +165,5 @@ export function registerAlarmStream<Log extends FastifyBaseLogger>(
   app.addHook('preClose', async () => {
     for (const res of streams) res.end();
   });
+  return { clients: () => streams.size };
 }

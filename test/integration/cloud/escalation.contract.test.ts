@@ -138,8 +138,12 @@ describe.each(STORE_FACTORIES)('escalation contract: $name', (factory) => {
     clock.advance(600_000);
     expect(await e.tick()).toBe(0);
     expect(fired).toEqual(['1/1/second_tier/60', '1/2/supervisor/180']);
-    expect(counters.get('escalations_fired', { severity: 'critical', tier: 'second_tier' })).toBe(1);
-    expect(counters.get('escalations_fired', { severity: 'critical', tier: 'supervisor' })).toBe(1);
+    expect(counters.get('escalations_fired', { severity: 'critical', tier: 'second_tier', step: '1' })).toBe(
+      1,
+    );
+    expect(counters.get('escalations_fired', { severity: 'critical', tier: 'supervisor', step: '2' })).toBe(
+      1,
+    );
 
     const escalated = (await store.timeline.forAlarm(a.id)).filter((ev) => ev.kind === 'escalated');
     expect(escalated.map((ev) => [ev.at, ev.actor, ev.detail])).toEqual([

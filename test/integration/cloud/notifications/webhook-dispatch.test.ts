@@ -122,7 +122,7 @@ describe('notification dispatch over webhooks', () => {
       'webhook care-system: HTTP 500 Internal Server Error: database down (giving up: no delivery after 8 attempts)',
     );
     expect(await store.get(n.id)).toMatchObject({ state: 'failed', attemptCount: 8 });
-    expect(counters.get('notifications_failed')).toBe(1);
+    expect(counters.get('notifications_failed', { channel: 'webhook' })).toBe(1);
     expect(counters.get('notification_attempts', { channel: 'webhook', status: 'retry' })).toBe(8);
   });
 

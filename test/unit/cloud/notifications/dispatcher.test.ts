@@ -225,7 +225,7 @@ describe('NotificationDispatcher', () => {
     );
     expect(await r.store.get(n.id)).toMatchObject({ state: 'failed', attemptCount: 8, nextAttemptAt: null });
     expect(provider.messages).toEqual([]);
-    expect(r.counters.get('notifications_failed')).toBe(1);
+    expect(r.counters.total('notifications_failed')).toBe(1);
     expect(r.counters.get('notifications_retried')).toBe(7);
     expect(r.counters.get('notification_attempts', { channel: 'sms', status: 'retry' })).toBe(8);
     expect(failed).toEqual([`${n.id} 8 no delivery after 8 attempts`]);
@@ -258,7 +258,7 @@ describe('NotificationDispatcher', () => {
     expect((await r.store.list({ state: 'failed' })).map((d) => d.notification.id).sort()).toEqual(
       [barred.id, badNumber.id].sort(),
     );
-    expect(r.counters.get('notifications_failed')).toBe(2);
+    expect(r.counters.total('notifications_failed')).toBe(2);
     expect(r.counters.get('notifications_retried')).toBe(0);
   });
 
