@@ -140,7 +140,7 @@ describe('tools/bootstrap.mjs (sequential: each test builds on the previous one)
   it('prints usage for an unknown command', async () => {
     const run = bootstrap('deploy');
     expect(await run.exited).toBe(1);
-    expect(run.output()).toContain('[homebed] usage: node tools/bootstrap.mjs <demo|test|chaos>');
+    expect(run.output()).toContain('[homebed] usage: node tools/bootstrap.mjs <demo|test|chaos|bench>');
   });
 
   it('reinstalls when package-lock.json changed', async () => {

@@ -189,7 +189,18 @@ describe('childCommand', () => {
     expect(missing.sort()).toEqual(['influxdb', 'mosquitto']);
   });
 
+  it('runs the benchmarks with tsx, and installs what they need (InfluxDB, socat, Mosquitto) first', () => {
+    expect(bootstrap.childCommand('bench', ['latency'], '/repo')).toEqual([
+      process.execPath,
+      '/repo/node_modules/.bin/tsx',
+      '/repo/bench/run.ts',
+      'latency',
+    ]);
+    const missing = bootstrap.missingSystemPackages('bench', () => undefined).map((r) => r.aptPackage);
+    expect(missing.sort()).toEqual(['influxdb', 'mosquitto', 'socat']);
+  });
+
   it('rejects unknown commands', () => {
-    expect(() => bootstrap.childCommand('deploy', [], '/repo')).toThrow(/use demo, test or chaos/);
+    expect(() => bootstrap.childCommand('deploy', [], '/repo')).toThrow(/use demo, test, chaos or bench/);
   });
 });
