@@ -8,6 +8,7 @@ import { createLogger } from '../common/logger.js';
 import { loadGatewayConfig } from './config/load.js';
 import { Gateway } from './gateway.js';
 import { discoverSerialPorts, runDecodeCommand, runProbeCommand } from './installer/commands.js';
+import { runCommissioning } from './installer/commissioning.js';
 import { runInit } from './installer/init.js';
 import { runStatusCommand } from './installer/status-command.js';
 
@@ -32,6 +33,11 @@ commands:
                     [--port <path>]… [--radar <path>=<role>]… [--rf <role>=<PROTO:id:switch>[@room]]…
                     [--learn <role>]… (press it when asked; --learn-timeout-s, default 30)
                     [--zigbee-broker mqtt://…] [--zigbee <friendly_name>=<role>[@room]]…
+  test            commissioning walk (stop the gateway service first): asks for each device in turn
+                  ("press sos-button", "walk past hall-pir") and waits until it is heard, then sends a
+                  test_alarm and waits until the cloud has stored it; exit 1 unless all passed. No care
+                  rule runs meanwhile, so nobody is paged. --device <id>… / --skip <id>…,
+                  --device-timeout-s (60), --cloud-timeout-s (30), --alarm-only
   status          ask the running gateway what it sees (GET /status on its ops server): cloud link,
                   serial ports, devices (online, battery, last seen), alarm outbox, spool, InfluxDB;
                   JSON; address from the config's ops.host/ops.port, or --url http://127.0.0.1:9464;
@@ -77,6 +83,12 @@ runCli(async () => {
       'learn-timeout-s': { type: 'string' },
       'zigbee-broker': { type: 'string' },
       zigbee: { type: 'string', multiple: true },
+      // test
+      device: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
+      'device-timeout-s': { type: 'string' },
+      'cloud-timeout-s': { type: 'string' },
+      'alarm-only': { type: 'boolean' },
     },
   });
   const [command] = positionals;
@@ -114,6 +126,54 @@ runCli(async () => {
       await gateway.start();
       stopOnSignals(() => gateway.stop(), logger);
       return;
+    }
+    case 'test': {
+      const logger = createLogger({
+        ...config.log,
+        level: values.pretty ? config.log.level : 'warn',
+        name: 'gateway',
+      });
+      const positive = (name: string, fallback: number): number => {
+        const text = values[name as keyof typeof values];
+        const n = typeof text === 'string' ? Number(text) : fallback;
+        if (!Number.isFinite(n) || n <= 0)
+          throw new HomebedError('HB_USAGE', `--${name} must be a positive number`);
+        return n;
+      };
+      if (config.ops.enabled && (await opsAnswers(config.ops.host, config.ops.port))) {
+        throw new HomebedError(
+          'HB_USAGE',
+          `a gateway is running (its ops server answers on port ${config.ops.port}) and holds the ports: stop it first (systemctl stop homebed-gateway)`,
+        );
+      }
+      const gateway = new Gateway({
+        config: { ...config, ops: { ...config.ops, enabled: false } },
+        clock: systemClock,
+        logger,
+        commissioning: true,
+      });
+      await gateway.start();
+      try {
+        const report = await runCommissioning(
+          gateway,
+          config,
+          systemClock,
+          {
+            only: values.device ?? [],
+            skip: values.skip ?? [],
+            deviceTimeoutMs: positive('device-timeout-s', 60) * 1000,
+            cloudTimeoutMs: positive('cloud-timeout-s', 30) * 1000,
+            alarmOnly: values['alarm-only'] === true,
+          },
+          (line) => process.stderr.write(`${line}\n`),
+        );
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        await gateway.stop();
+        process.exit(report.ok ? 0 : 1);
+      } catch (err) {
+        await gateway.stop();
+        throw err;
+      }
     }
     case 'check-config':
       process.stdout.write(
@@ -184,5 +244,19 @@ async function runInitCommand(
     process.stdout.write(`${result.file}\n`);
   } finally {
     rl?.close();
+  }
+}
+
+/** Is something answering /healthz at the gateway's ops address (the service running)? */
+async function opsAnswers(host: string, port: number): Promise<boolean> {
+  if (port === 0) return false;
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  try {
+    await fetch(`http://${h.includes(':') ? `[${h}]` : h}:${port}/healthz`, {
+      signal: AbortSignal.timeout(1_000),
+    });
+    return true;
+  } catch {
+    return false;
   }
 }

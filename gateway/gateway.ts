@@ -52,6 +52,12 @@ export interface GatewayDependencies {
   logger: Logger;
   /** Defaults to InfluxDB 1.x at `config.influx`; tests may pass another sink. */
   telemetrySink?: TelemetrySink;
+  /**
+   * Commissioning (`gateway test`): devices are read and readings written, but no care rule, supervisor or
+   * scheduled job runs, so an installer pressing buttons and walking past sensors pages nobody. Only
+   * {@link Gateway.raiseTestAlarm} reaches the cloud.
+   */
+  commissioning?: boolean;
 }
 
 interface Service {
@@ -75,6 +81,7 @@ export class Gateway {
   private db: SqliteDatabase | null = null;
   private outbox: AlarmOutbox | null = null;
   private book: AlarmBook | null = null;
+  private sender: AlarmSender | null = null;
   private deadlines: DeadlineScheduler | null = null;
   private scheduler: CronScheduler | null = null;
   private readonly links = new Map<string, SerialLink>();
@@ -168,6 +175,7 @@ export class Gateway {
       (ack) => this.bus.emit('alarmAck', ack),
       (alarm) => this.bus.emit('alarmCommitted', alarm),
     );
+    this.sender = sender;
     const book = new AlarmBook(this.db, (draft) => sender.raise(draft));
     this.book = book;
     const deadlines = new DeadlineScheduler(this.db, clock, logger.child({ component: 'rules' }), () =>
@@ -377,6 +385,10 @@ export class Gateway {
       );
     }
 
+    if (this.deps.commissioning) {
+      const paging = [RuleEngine, DeviceSupervisor, LinkSupervisor, DailySummary, SosTestReminder];
+      this.services = this.services.filter((x) => !paging.some((kind) => x instanceof kind));
+    }
     const heartbeat = this.services.find((x): x is HeartbeatPublisher => x instanceof HeartbeatPublisher);
     this.heartbeat = heartbeat ?? null;
     this.offs.push(
@@ -477,6 +489,22 @@ export class Gateway {
   }
 
   /** Every alarm this gateway has committed, oldest first. */
+  /**
+   * A `test_alarm` (severity info) through the same outbox and uplink as every alarm: committed here, then
+   * sent until the cloud answers `stored` (watch `bus` for `alarmAck`). For commissioning and routine checks.
+   */
+  raiseTestAlarm(message = 'installer test'): AlarmMessage {
+    if (!this.sender) throw new Error('gateway not started');
+    return this.sender.raise({
+      type: 'test_alarm',
+      severity: 'info',
+      state: 'raised',
+      atMs: this.deps.clock.now(),
+      evidence: [],
+      message,
+    });
+  }
+
   alarmLog(): AlarmMessage[] {
     return this.outbox?.all() ?? [];
   }
