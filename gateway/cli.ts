@@ -153,8 +153,9 @@ runCli(async () => {
         commissioning: true,
       });
       await gateway.start();
+      let report: Awaited<ReturnType<typeof runCommissioning>>;
       try {
-        const report = await runCommissioning(
+        report = await runCommissioning(
           gateway,
           config,
           systemClock,
@@ -167,13 +168,13 @@ runCli(async () => {
           },
           (line) => process.stderr.write(`${line}\n`),
         );
-        process.stdout.write(`${JSON.stringify(report)}\n`);
+      } finally {
         await gateway.stop();
-        process.exit(report.ok ? 0 : 1);
-      } catch (err) {
-        await gateway.stop();
-        throw err;
       }
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      // Something in a device library may keep the loop alive; the walk is over.
+      process.exit(report.ok ? 0 : 1);
+      return;
     }
     case 'check-config':
       process.stdout.write(
