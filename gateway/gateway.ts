@@ -14,6 +14,7 @@ import { SeeedRadarPort } from './devices/seeed-radar-port.js';
 import { Zigbee2mqttBridge } from './devices/zigbee2mqtt-bridge.js';
 import { createNotifiers } from './feedback/create-notifiers.js';
 import { FeedbackService } from './feedback/feedback-service.js';
+import { HomeAssistantAnnouncer } from './integrations/home-assistant.js';
 import { type CronScheduler, createCronScheduler } from './jobs/cron-scheduler.js';
 import { bedSensorsOf, DailySummary, summaryToReadings } from './jobs/daily-summary.js';
 import { EventOutbox } from './jobs/event-outbox.js';
@@ -388,6 +389,17 @@ export class Gateway {
     if (this.deps.commissioning) {
       const paging = [RuleEngine, DeviceSupervisor, LinkSupervisor, DailySummary, SosTestReminder];
       this.services = this.services.filter((x) => !paging.some((kind) => x instanceof kind));
+    }
+    if (config.homeAssistant.enabled) {
+      this.services.push(
+        new HomeAssistantAnnouncer({
+          config,
+          bus: this.bus,
+          clock,
+          logger: child('home-assistant'),
+          counters: this.counters,
+        }),
+      );
     }
     const heartbeat = this.services.find((x): x is HeartbeatPublisher => x instanceof HeartbeatPublisher);
     this.heartbeat = heartbeat ?? null;

@@ -239,6 +239,39 @@ export const gatewayConfigSchema = z
       .describe('Where readings are written.'),
     serialPorts: z.array(serialPortConfigSchema).default([]).describe('Serial ports to keep open.'),
     devices: z.array(deviceConfigSchema).default([]).describe('The devices of this home (the registry).'),
+    homeAssistant: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Announce the bed’s sensors and alarm state to a Home Assistant (MQTT discovery). Off by default: resident data leaves the gateway for a family’s own system only when they ask for it.',
+          ),
+        url: mqttUrlSchema
+          .optional()
+          .describe('Home Assistant’s MQTT broker, e.g. `mqtt://192.168.1.20:1883` (required when enabled).'),
+        username: z.string().min(1).optional().describe('User name at that broker.'),
+        password: z.string().min(1).optional().describe('Password at that broker. Never logged.'),
+        discoveryPrefix: z
+          .string()
+          .min(1)
+          .default('homeassistant')
+          .describe('Home Assistant’s discovery prefix (its MQTT integration setting).'),
+        stateTopicRoot: z
+          .string()
+          .min(1)
+          .default('homebed')
+          .describe('States go to `<root>/<gatewayId>/<device>/<metric>` and `<root>/<gatewayId>/alarm`.'),
+        minIntervalS: z
+          .number()
+          .min(0)
+          .default(10)
+          .describe(
+            'Numbers (heart rate, breath rate, battery) are sent at most this often; on/off states at once.',
+          ),
+      })
+      .prefault({})
+      .describe('Home Assistant MQTT discovery (off by default).'),
     localBroker: z
       .object({
         enabled: z
@@ -348,6 +381,9 @@ export const gatewayConfigSchema = z
     }
     for (const i of feedbackConfigIssues(cfg.feedback, cfg.serialPorts))
       ctx.addIssue({ code: 'custom', ...i });
+    if (cfg.homeAssistant.enabled && !cfg.homeAssistant.url) {
+      ctx.addIssue({ code: 'custom', path: ['homeAssistant', 'url'], message: 'required when enabled' });
+    }
     if (cfg.influx.version === '2') {
       for (const key of ['org', 'bucket'] as const) {
         if (!cfg.influx[key])

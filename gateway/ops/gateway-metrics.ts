@@ -143,6 +143,7 @@ export const GATEWAY_COUNTER_METRICS: readonly CounterMetricSpec[] = [
   { name: 'daily_summaries', help: 'Daily summaries made.' },
   { name: 'daily_summary_failures', help: 'Daily summaries that failed.' },
   { name: 'sos_test_reminders', help: 'SOS-button test reminders sent.' },
+  { name: 'home_assistant_errors', help: 'Errors talking to the Home Assistant broker (homeAssistant).' },
   { name: 'sos_test_reminder_failures', help: 'SOS-button test reminders that failed.' },
 ];
 
