@@ -63,11 +63,12 @@ if (values.quick && !values.out) {
 const names = positionals.length ? (positionals as BenchmarkName[]) : [...BENCHMARK_NAMES];
 const outDir = values.out ?? RESULTS_DIR;
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
-const root = mkdtempSync(join(tmpdir(), 'homebed-bench-'));
 
 say(`bench: ${names.join(', ')}${values.quick ? ' (quick)' : ''}, seed ${seed}`);
 say('building the product (npm run build)…');
 await buildProduct();
+// Made after the build, so a failed build leaves nothing behind.
+const root = mkdtempSync(join(tmpdir(), 'homebed-bench-'));
 const started = performance.now();
 let failed = 0;
 for (const name of names) {

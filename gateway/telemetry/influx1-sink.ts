@@ -13,6 +13,17 @@ export interface Influx1SinkOptions {
   requestTimeoutMs?: number;
 }
 
+/** A fixed 100 ms pause for the client's host pool (see the constructor). */
+const SHORT_POOL_PAUSE = {
+  getDelay: () => 100,
+  next() {
+    return this;
+  },
+  reset() {
+    return this;
+  },
+};
+
 const FIELD_TYPES = {
   integer: FieldType.INTEGER,
   float: FieldType.FLOAT,
@@ -52,6 +63,10 @@ export class Influx1Sink implements TelemetrySink {
       ...(options.password ? { password: options.password } : {}),
       schema: influxSchema(options.database),
       options: { timeout: options.requestTimeoutMs ?? 10_000 },
+      // The client takes a host out of its pool after a failure and backs off exponentially (up to 10 s
+      // by default), on top of the batcher's own retry: a recovered InfluxDB then waited for the pool,
+      // not for influx.retryMaxMs. The batcher owns the retry policy; the pool only pauses briefly.
+      pool: { maxRetries: 0, backoff: SHORT_POOL_PAUSE },
     });
   }
 
