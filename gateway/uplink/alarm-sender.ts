@@ -32,6 +32,8 @@ export interface AlarmSenderOptions {
 export class AlarmSender {
   private scanTimer: TimerHandle | null = null;
   private sending = false;
+  /** A pass was asked for while one ran (e.g. an alarm committed mid-pass): run another right after. */
+  private passRequested = false;
   private stopListeners: (() => void)[] = [];
   private readonly random: () => number;
 
@@ -102,8 +104,15 @@ export class AlarmSender {
 
   /** Publish every due alarm in sequence order; one pass at a time. */
   private async sendDue(): Promise<void> {
-    if (this.sending || !this.link.connected) return;
+    if (!this.link.connected) return;
+    if (this.sending) {
+      // The running pass read the outbox before this alarm was committed; without another pass it
+      // would wait for the next scan (up to scanIntervalMs).
+      this.passRequested = true;
+      return;
+    }
     this.sending = true;
+    this.passRequested = false;
     try {
       const now = this.clock.now();
       for (const item of this.outbox.pending()) {
@@ -135,6 +144,7 @@ export class AlarmSender {
       }
     } finally {
       this.sending = false;
+      if (this.passRequested) void this.sendDue();
     }
   }
 
