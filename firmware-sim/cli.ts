@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { systemClock } from '../common/clock.js';
 import { ConfigError, errorMessage } from '../common/errors.js';
