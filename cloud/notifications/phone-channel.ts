@@ -68,8 +68,9 @@ export class RecordingPhoneProvider implements PhoneProvider {
 
 /**
  * The relay's `PhoneProvider` until a vendor adapter is configured: it SENDS
- * NOTHING, and logs each message (number masked) so an operator sees what
- * would have gone out. Delivery records say "accepted" with a `logged-` id.
+ * NOTHING. Each message is logged (number masked) so an operator sees what
+ * would have gone out, and fails permanently, so the delivery is recorded as
+ * failed and the alarm's timeline shows `notification_failed`, never `notified`.
  */
 export class LoggingPhoneProvider implements PhoneProvider {
   private nextId = 1;
@@ -77,14 +78,14 @@ export class LoggingPhoneProvider implements PhoneProvider {
   constructor(private readonly logger: Logger) {}
 
   async sendSms(to: string, text: string): Promise<{ providerId: string }> {
-    return this.log('sms', to, text);
+    this.log('sms', to, text);
   }
 
   async call(to: string, text: string): Promise<{ providerId: string }> {
-    return this.log('voice', to, text);
+    this.log('voice', to, text);
   }
 
-  private log(kind: 'sms' | 'voice', to: string, text: string): { providerId: string } {
+  private log(kind: 'sms' | 'voice', to: string, text: string): never {
     const providerId = `logged-${this.nextId++}`;
     // Phone numbers are personal data: keep the country code and the last four digits.
     const masked = `${to.slice(0, 3)}…${to.slice(-4)}`;
@@ -92,7 +93,11 @@ export class LoggingPhoneProvider implements PhoneProvider {
       { kind, to: masked, chars: text.length, providerId },
       'no SMS/voice vendor configured: message logged, not sent',
     );
-    return { providerId };
+    // Recorded as a failed delivery (a `notification_failed` event on the alarm's timeline), never as
+    // delivered: staff must see that the family was not told, and phone them themselves.
+    throw new PhoneProviderError(`no SMS/voice vendor configured: ${kind} to ${masked} not sent`, {
+      retriable: false,
+    });
   }
 }
 

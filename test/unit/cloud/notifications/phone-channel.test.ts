@@ -6,12 +6,14 @@ import {
 } from '../../../../cloud/notifications/notification.js';
 import {
   isE164,
+  LoggingPhoneProvider,
   PhoneProviderError,
   RecordingPhoneProvider,
   SmsChannel,
   smsText,
   VoiceChannel,
 } from '../../../../cloud/notifications/phone-channel.js';
+import { silentLogger } from '../../../../common/logger.js';
 
 const NOW = Date.UTC(2026, 0, 1, 8, 0, 0);
 
@@ -64,6 +66,22 @@ describe('RecordingPhoneProvider', () => {
     await expect(provider.call('+8613800138000', 'b')).rejects.toThrow('again');
     await provider.sendSms('+8613800138000', 'c');
     expect(provider.messages.map((m) => m.text)).toEqual(['c']);
+  });
+});
+
+describe('LoggingPhoneProvider (no vendor configured)', () => {
+  it('sends nothing and says so: each message is a permanent failure, never a delivery', async () => {
+    const provider = new LoggingPhoneProvider(silentLogger());
+    const sms = await new SmsChannel(provider).send(
+      note({ name: 'Daughter', channel: 'sms', address: '+8613800138000' }),
+    );
+    expect(sms.status).toBe('failed');
+    expect(sms.detail).toBe('SMS provider error: no SMS/voice vendor configured: sms to +86…8000 not sent');
+    const call = await new VoiceChannel(provider).send(
+      note({ name: 'Daughter', channel: 'voice', address: '+8613800138000' }),
+    );
+    expect(call).toMatchObject({ status: 'failed' });
+    expect(call.detail).toContain('voice to +86…8000 not sent');
   });
 });
 
