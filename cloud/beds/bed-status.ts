@@ -86,7 +86,8 @@ export class BedStatusSource {
     const { db, events } = this.deps;
     const [open, recent, gatewayRow, summary] = await Promise.all([
       db.all<AlarmRow>(
-        `SELECT * FROM alarms WHERE bed_id = ? AND state = 'raised' AND resolved_at IS NULL
+        // An installer's test alarm is not something happening to the resident: the family's "now" ignores it.
+        `SELECT * FROM alarms WHERE bed_id = ? AND state = 'raised' AND resolved_at IS NULL AND type <> 'test_alarm'
           ORDER BY received_at DESC, id DESC LIMIT 100`,
         [bedId],
       ),

@@ -40,7 +40,7 @@ export interface ResponseTimeOptions {
   thresholdsS?: readonly number[];
 }
 
-export const DEFAULT_SEPARATE_SEVERITIES: readonly Severity[] = ['technical'];
+export const DEFAULT_SEPARATE_SEVERITIES: readonly Severity[] = ['technical', 'info'];
 export const DEFAULT_THRESHOLDS_S: readonly number[] = [60, 180];
 
 /** One "acknowledged within T seconds" figure. */

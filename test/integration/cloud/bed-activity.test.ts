@@ -410,6 +410,16 @@ describe('bed activity: events, vitals and status of one bed', () => {
       );
     });
 
+    it('an installer’s open test alarm is listed but is not the bed’s state now', async () => {
+      const test: AlarmMessage = { ...alarm(2), type: 'test_alarm', severity: 'info', evidence: [] };
+      await relay.alarms.ingest(test, new Date().toISOString());
+      const status = (await staff.get<BedStatus>('/api/beds/bed-a/status')).body;
+      expect(status.now.state).not.toBe('alarm');
+      expect(status.now.activeAlarm).toBeNull();
+      expect(status.recentAlarms[0]).toMatchObject({ id: test.id, type: 'test_alarm' });
+      await relay.lifecycle.resolve(test.id, '李娜', 'other');
+    });
+
     it('in bed from InfluxDB’s last ten minutes when no event says otherwise; unknown without either', async () => {
       const c = (await staff.get<BedStatus>('/api/beds/bed-c/status')).body;
       expect(c.now.state).toBe('in_bed');
