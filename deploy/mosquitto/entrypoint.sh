@@ -6,7 +6,7 @@
 #   - the demo gateway HOMEBED_GATEWAY_ID with HOMEBED_GATEWAY_SECRET (its cloud.secret);
 #   - `healthcheck` with a random password kept in /mosquitto/data/healthcheck.pw for the health check;
 #   - the lines of /mosquitto/data/gateways.passwd, if any: gateways added later, e.g.
-#       docker compose exec mosquitto mosquitto_passwd -b /mosquitto/data/gateways.passwd gw-0002 '<secret>'
+#       docker compose exec mosquitto sh -c "touch /mosquitto/data/gateways.passwd && mosquitto_passwd -b /mosquitto/data/gateways.passwd gw-0002 '<secret>'"
 #       docker compose restart mosquitto
 set -eu
 : "${MQTT_RELAY_USERS:?}" "${MQTT_RELAY_PASSWORD:?}" "${HOMEBED_GATEWAY_ID:?}" "${HOMEBED_GATEWAY_SECRET:?}"
