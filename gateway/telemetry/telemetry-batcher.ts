@@ -28,6 +28,8 @@ export class TelemetryBatcher {
   private buffer: Reading[] = [];
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
+  /** Readings of the batch being written (out of the buffer until the write ends). */
+  private inFlight = 0;
   private prepared = false;
   private failingSince: number | null = null;
   private failures = 0;
@@ -64,9 +66,12 @@ export class TelemetryBatcher {
     this.buffer.push(reading);
     const excess = this.buffer.length - this.options.maxBufferedPoints;
     if (excess > 0) {
-      const overflow = this.buffer.splice(0, excess);
-      if (this.spool) this.appendToSpool(overflow);
-      else {
+      if (this.spool) {
+        // Spill a whole batch at a time: one spool transaction (one fsync) per batch, not per reading,
+        // or an overloaded gateway spends itself on fsyncs and collapses (seen in bench/ingest).
+        this.appendToSpool(this.buffer.splice(0, Math.max(excess, this.options.batchSize)));
+      } else {
+        this.buffer.splice(0, excess);
         this.counters.inc('readings_dropped', { reason: 'buffer_full' }, excess);
         this.noteDropped(excess);
       }
@@ -82,7 +87,7 @@ export class TelemetryBatcher {
 
   /** Readings not yet in the database: in memory plus spooled. */
   get depth(): number {
-    return this.buffer.length + (this.spool?.depth ?? 0);
+    return this.buffer.length + this.inFlight + (this.spool?.depth ?? 0);
   }
 
   /** Readings dropped since start (spool or buffer full): reported in the heartbeat. */
@@ -96,7 +101,7 @@ export class TelemetryBatcher {
 
   /** Readings waiting in memory for the next write. */
   get bufferedPoints(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.inFlight;
   }
 
   /** Whether InfluxDB is taking writes (`failing` from the first failure until a write succeeds again). */
@@ -132,9 +137,14 @@ export class TelemetryBatcher {
     for (;;) {
       const wroteLive = this.buffer.length > 0;
       if (wroteLive) {
-        const batch = this.buffer.slice(0, this.options.batchSize);
-        const ok = await this.writeBatch(batch, () => this.buffer.splice(0, batch.length));
+        // The batch leaves the buffer while it is written: readings spilled meanwhile (add() above) are
+        // never the ones in flight, and a success removes exactly what was written.
+        const batch = this.buffer.splice(0, this.options.batchSize);
+        this.inFlight = batch.length;
+        const ok = await this.writeBatch(batch, () => {});
+        this.inFlight = 0;
         if (!ok) {
+          this.buffer.unshift(...batch);
           this.toSpool();
           return;
         }

@@ -187,4 +187,87 @@ describe('TelemetryBatcher', () => {
     await second.flush();
     expect(sink.batches.flat()).toEqual([reading(1), reading(2)]);
   });
+
+  describe('overloaded: readings arrive faster than InfluxDB takes them', () => {
+    /** A sink whose writes wait until released, like an InfluxDB slower than the readings. */
+    class GatedSink implements TelemetrySink {
+      written: Reading[] = [];
+      private release: (() => void)[] = [];
+      async prepare(): Promise<void> {}
+      write(readings: readonly Reading[]): Promise<void> {
+        return new Promise((resolve) => {
+          this.release.push(() => {
+            this.written.push(...readings);
+            resolve();
+          });
+        });
+      }
+      releaseAll(): void {
+        for (const r of this.release.splice(0)) r();
+      }
+      get waiting(): number {
+        return this.release.length;
+      }
+      async close(): Promise<void> {}
+    }
+
+    /** A real spool that counts its transactions. */
+    class CountingSpool extends TelemetrySpool {
+      appends = 0;
+      override append(readings: readonly Reading[]): number {
+        this.appends++;
+        return super.append(readings);
+      }
+    }
+
+    function overloaded() {
+      const clock = new ManualClock();
+      const sink = new GatedSink();
+      const counters = new Counters();
+      const spool = new CountingSpool(openSqlite(':memory:', []), 10_000, counters);
+      const batcher = new TelemetryBatcher(
+        sink,
+        clock,
+        silentLogger(),
+        counters,
+        { batchSize: 10, flushIntervalMs: 1_000, maxBufferedPoints: 20 },
+        spool,
+      );
+      batcher.start();
+      return { sink, spool, batcher };
+    }
+
+    it('loses nothing that arrives while a batch is being written, even when the buffer overflows', async () => {
+      const { sink, spool, batcher } = overloaded();
+      for (let i = 0; i < 10; i++) batcher.add(reading(i));
+      await new Promise((r) => setImmediate(r));
+      expect(sink.waiting).toBe(1); // 0..9 in flight
+      for (let i = 10; i < 40; i++) batcher.add(reading(i));
+      expect(batcher.depth).toBe(40);
+      // Drain everything: release writes until nothing is left.
+      const tick = () => new Promise((r) => setImmediate(r));
+      for (let round = 0; round < 200 && batcher.depth > 0; round++) {
+        sink.releaseAll();
+        await tick();
+        void batcher.flush();
+        await tick();
+      }
+      expect(batcher.depth).toBe(0);
+      expect(spool.depth).toBe(0);
+      const values = new Set(sink.written.map((r) => r.value));
+      for (let i = 0; i < 40; i++) expect(values.has(60 + i), `reading ${i}`).toBe(true);
+    });
+
+    it('spills to the spool a batch at a time, not one reading (one transaction) at a time', async () => {
+      const { sink, spool, batcher } = overloaded();
+      for (let i = 0; i < 10; i++) batcher.add(reading(i));
+      await new Promise((r) => setImmediate(r));
+      for (let i = 10; i < 1_000; i++) batcher.add(reading(i));
+      expect(sink.waiting).toBe(1);
+      // 1000 readings, 10 in flight, at most 20 kept in memory: the rest spilled in batches of 10.
+      expect(spool.depth).toBeGreaterThanOrEqual(970);
+      expect(spool.appends).toBeLessThanOrEqual(100);
+      expect(batcher.depth).toBe(1_000);
+    });
+  });
 });
