@@ -21,6 +21,12 @@ interface DeadlineRow {
 export class DeadlineScheduler {
   private readonly handlers = new Map<string, DeadlineHandler>();
   private readonly timers = new Map<string, TimerHandle>();
+  /**
+   * Keys that have a row, once started: cancel() of a key without one (most readings cancel a
+   * deadline that was never set) then costs no DELETE and no fsync. A key stays here after a handler's
+   * rollback, since its row does.
+   */
+  private readonly stored = new Set<string>();
   private started = false;
 
   constructor(
@@ -40,7 +46,10 @@ export class DeadlineScheduler {
   start(): void {
     this.started = true;
     const rows = this.db.prepare(`SELECT * FROM deadlines ORDER BY due_at_ms, key`).all() as DeadlineRow[];
-    for (const row of rows) this.arm(row.key, row.due_at_ms);
+    for (const row of rows) {
+      this.stored.add(row.key);
+      this.arm(row.key, row.due_at_ms);
+    }
     if (rows.length) this.logger.info({ deadlines: rows.length }, 'restored rule deadlines');
   }
 
@@ -58,12 +67,15 @@ export class DeadlineScheduler {
          ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, due_at_ms = excluded.due_at_ms, payload = excluded.payload`,
       )
       .run(key, kind, dueAtMs, payload === undefined ? null : JSON.stringify(payload));
+    this.stored.add(key);
     if (this.started) this.arm(key, dueAtMs);
   }
 
   cancel(key: string): boolean {
     this.timers.get(key)?.cancel();
     this.timers.delete(key);
+    if (this.started && !this.stored.has(key)) return false;
+    this.stored.delete(key);
     return this.db.prepare(`DELETE FROM deadlines WHERE key = ?`).run(key).changes > 0;
   }
 
@@ -104,6 +116,8 @@ export class DeadlineScheduler {
         }
         handler(key, row.payload === null ? undefined : JSON.parse(row.payload), row.due_at_ms);
       })();
+      // Committed: the row is gone (unless the handler scheduled the key again).
+      if (!this.timers.has(key)) this.stored.delete(key);
     } catch (err) {
       // The transaction rolled back: the deadline is still stored and fires again after a restart.
       this.logger.error({ err, key }, 'deadline handler failed');
