@@ -213,7 +213,8 @@ export class GatewayBroker {
   }
 
   private async listenTls(broker: Aedes, material: SecureContextOptions, port: number): Promise<TlsServer> {
-    const server = createTlsServer(material, broker.handle);
+    // No Nagle (see common/aedes-server.ts): a `stored` ack must not wait for the gateway's delayed ACK.
+    const server = createTlsServer({ ...material, noDelay: true }, broker.handle);
     // A gateway that does not trust our certificate (wrong CA, name) aborts the handshake; so do port scanners.
     server.on('tlsClientError', (err, socket) => {
       this.counters.inc('mqtt_tls_handshake_failures');
