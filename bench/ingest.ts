@@ -533,7 +533,11 @@ async function measureGateway(
     );
     let opsUrl: string | null = null;
     const t0 = performance.now();
+    // HOMEBED_BENCH_CPU_PROF=<dir>: a V8 CPU profile of the gateway under this load (open it in Chrome's
+    // DevTools), for finding where its CPU goes; off for the recorded runs.
+    const profileDir = process.env.HOMEBED_BENCH_CPU_PROF;
     gateway = await startProgram('gateway', ['run', '--config', configFile], {
+      ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
       onLine: (line) => {
         const ops = /"url":"(http:[^"]+)".*ops server listening/.exec(line);
         if (ops) opsUrl = ops[1] ?? null;

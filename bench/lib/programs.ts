@@ -47,6 +47,8 @@ export interface StartProgramOptions {
   /** Wait for this line before resolving (default by program: `gateway started`, `cloud relay started`, `simulator ready`). */
   readyLine?: RegExp | null;
   readyTimeoutMs?: number;
+  /** Node flags before the script, e.g. `--cpu-prof` (not all are allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 const READY: Record<ProgramName, RegExp> = {
@@ -63,11 +65,16 @@ export async function startProgram(
 ): Promise<ManagedChild> {
   await buildProduct();
   if (!statSync(ENTRY[program]).isFile()) throw new Error(`${ENTRY[program]} missing`);
-  const child = startChild(options.label ?? program, process.execPath, [ENTRY[program], ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
-    onLine: options.onLine,
-  });
+  const child = startChild(
+    options.label ?? program,
+    process.execPath,
+    [...(options.nodeArgs ?? []), ENTRY[program], ...args],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      onLine: options.onLine,
+    },
+  );
   const ready = options.readyLine === undefined ? READY[program] : options.readyLine;
   if (ready) await waitForLine(child, ready, options.readyTimeoutMs ?? 30_000);
   return child;
