@@ -103,7 +103,7 @@ const FULL: Plan = {
   batch: 250,
   loginSample: 16,
   fleetBudgetS: { aedes: 70, mosquitto: 55 },
-  modeBudgetS: { aedes: 115, mosquitto: 90 },
+  modeBudgetS: { aedes: 105, mosquitto: 80 },
   floorReserveS: 15,
   floorFleetMax: 2_000,
 };

@@ -75,7 +75,7 @@ interface Timing {
   ceilingS: number;
 }
 
-const FULL: Timing = { steps: FULL_STEPS, stepS: 15, graceS: 3, warmupS: 4, ceilingS: 15 };
+const FULL: Timing = { steps: FULL_STEPS, stepS: 10, graceS: 3, warmupS: 4, ceilingS: 10 };
 const QUICK: Timing = { steps: QUICK_STEPS, stepS: 5, graceS: 2, warmupS: 2, ceilingS: 3 };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
