@@ -83,7 +83,10 @@ export function formatRatio(c: Comparison): string {
   const r = ratio(c);
   if (!Number.isFinite(r)) return '—';
   const better = c.better === 'lower' ? r <= 1 : r >= 1;
-  const word = c.reference.kind === 'peer' ? (better ? 'better' : 'worse') : `of ${c.reference.kind}`;
+  // Within 2 % is the same: closer than run-to-run noise on a shared machine.
+  const same = Math.abs(r - 1) < 0.02;
+  const word =
+    c.reference.kind === 'peer' ? (same ? 'same' : better ? 'better' : 'worse') : `of ${c.reference.kind}`;
   return c.reference.kind === 'peer' ? `${r.toFixed(2)}× (${word})` : `${r.toFixed(2)}× ${word}`;
 }
 

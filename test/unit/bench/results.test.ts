@@ -57,6 +57,10 @@ describe('bench results', () => {
       '2.00× (worse)',
     );
     expect(formatRatio(comparison())).toBe('4.00× of floor');
+    // Within 2 %: the same (closer than the noise between runs).
+    expect(
+      formatRatio(comparison({ ours: 0.99, reference: { kind: 'peer', label: 'Node-RED', value: 1 } })),
+    ).toBe('0.99× (same)');
   });
 
   it('formats numbers to what a table needs', () => {
