@@ -30,6 +30,7 @@ commands:
                   zigbee2mqtt devices, ask each one's role, and write a validated config (--out,
                   default gateway.yaml; --force to replace). Unattended with --yes and:
                     --gateway-id --bed-id --secret [--cloud-url] [--influx-url] [--influx-database]
+                    [--data-dir /var/lib/homebed/gateway] (default ./var/gateway, relative to where it runs)
                     [--port <path>]… [--radar <path>=<role>]… [--rf <role>=<PROTO:id:switch>[@room]]…
                     [--learn <role>]… (press it when asked; --learn-timeout-s, default 30)
                     [--zigbee-broker mqtt://…] [--zigbee <friendly_name>=<role>[@room]]…
@@ -76,6 +77,7 @@ runCli(async () => {
       secret: { type: 'string' },
       'influx-url': { type: 'string' },
       'influx-database': { type: 'string' },
+      'data-dir': { type: 'string' },
       port: { type: 'string', multiple: true },
       radar: { type: 'string', multiple: true },
       rf: { type: 'string', multiple: true },
@@ -227,6 +229,7 @@ async function runInitCommand(
         secret: str('secret') ?? process.env.HOMEBED_GATEWAY__CLOUD__SECRET,
         influxUrl: str('influx-url'),
         influxDatabase: str('influx-database'),
+        dataDir: str('data-dir'),
         ports: list('port'),
         radarRoles: list('radar'),
         rf: list('rf'),

@@ -54,6 +54,8 @@ export interface InitOptions {
   secret?: string;
   influxUrl?: string;
   influxDatabase?: string;
+  /** Where the gateway keeps its store (the systemd unit's StateDirectory: /var/lib/homebed/gateway). */
+  dataDir?: string;
   /** Ports to probe; default every port `probe` finds. */
   ports: string[];
   /** Seeed radars' roles by path when the model does not tell (`<path>=<role>`). */
@@ -429,6 +431,7 @@ export async function runInit(options: InitOptions, io: InitIo): Promise<InitRes
   const candidate = {
     gatewayId,
     bedId,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     cloud: { url: cloudUrl, secret },
     influx: { url: influxUrl, ...(options.influxDatabase ? { database: options.influxDatabase } : {}) },
     serialPorts,

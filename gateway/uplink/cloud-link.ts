@@ -172,6 +172,9 @@ export class CloudLink {
     });
     client.on('connect', (connack) => {
       this.reconnectAttempts = 0;
+      // No Nagle on the alarm uplink (mqtt.js has no option for it): an alarm written while a heartbeat
+      // is still unacknowledged must not wait for the relay's delayed ACK. Plain and TLS sockets both have it.
+      (client.stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
       this.logger.info(
         { url: this.options.url, sessionPresent: connack.sessionPresent },
         'connected to cloud',

@@ -235,6 +235,8 @@ describe('gateway init commissions a home', () => {
       'gw-9',
       '--bed-id',
       'bed-9',
+      '--data-dir',
+      '/var/lib/homebed/gateway',
     ];
     const ok = await run(
       process.execPath,
@@ -245,7 +247,9 @@ describe('gateway init commissions a home', () => {
     );
     expect(ok.stdout.trim()).toBe(out);
     expect(ok.stderr).toContain('Seeed radar MR60BHA1');
-    expect(gatewayConfigSchema.parse(parse(await readFile(out, 'utf8'))).devices[0]?.kind).toBe('mr60bha1');
+    const written = gatewayConfigSchema.parse(parse(await readFile(out, 'utf8')));
+    expect(written.devices[0]?.kind).toBe('mr60bha1');
+    expect(written.dataDir).toBe('/var/lib/homebed/gateway');
     const bad = await run(
       process.execPath,
       [TSX_BIN, ...args, '--force', '--secret', 's3cret-xyz', '--learn', 'kettle'],
