@@ -28,7 +28,6 @@ import {
   startFleet,
   startFloorBroker,
   startGateway,
-  until,
   writeGatewayConfig,
 } from './lib/home-rig.js';
 import { packageVersion, programVersion } from './lib/machine.js';
@@ -83,7 +82,6 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     cleanup.add('influxd', () => influxd.stop());
 
     const tracker = new AlarmTracker(GATEWAY_ID);
-    let gatewayOnline = false;
     const centre = await Centre.start({
       dir: ctx.dir,
       gatewayId: GATEWAY_ID,
@@ -92,12 +90,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       operator: true,
       verbose: ctx.verbose,
       say: ctx.say,
-      onLine: (_line, parsed) => {
-        if (!parsed) return;
-        tracker.onCloudLog(parsed);
-        if (parsed.msg === 'gateway status' && parsed.gatewayId === GATEWAY_ID && parsed.state === 'online')
-          gatewayOnline = true;
-      },
+      tracker,
     });
     cleanup.add('cloud relay', () => centre.child.stop());
 
@@ -157,8 +150,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       ctx.say,
     );
     cleanup.add('gateway', () => gateway.stop());
-    if (!(await until(() => gatewayOnline, 30_000)))
-      throw new Error('the gateway did not come online at the relay within 30 s');
+    await centre.gatewayOnline();
 
     const fleet = await startFleet(
       {

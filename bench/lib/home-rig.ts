@@ -259,8 +259,8 @@ export interface CentreOptions {
   secret: string;
   /** Also add an operator (who may provision gateways over the API). */
   operator?: boolean;
-  /** Every line the relay prints (already parsed when JSON). */
-  onLine: (line: string, parsed: LogLine | null) => void;
+  /** Fed the relay's alarm log lines (`alarm stored`…): the commit times of the presses. */
+  tracker: AlarmTracker;
   verbose: boolean;
   say: (line: string) => void;
 }
@@ -272,7 +272,18 @@ export class Centre {
     readonly httpUrl: string,
     readonly mqttUrl: string,
     readonly env: Record<string, string>,
+    private readonly seen: { gatewayOnline: boolean },
   ) {}
+
+  /** Resolves once the relay has logged the benchmark's gateway online; throws after `timeoutMs`. */
+  async gatewayOnline(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.seen.gatewayOnline) {
+      if (Date.now() > deadline)
+        throw new Error(`the gateway did not come online at the relay within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   static async start(o: CentreOptions): Promise<Centre> {
     const httpPort = await freePort();
@@ -317,14 +328,19 @@ export class Centre {
         OPERATOR_PASSWORD,
       );
     }
+    const seen = { gatewayOnline: false };
     const child = await startProgram('cloud', ['run'], {
       env,
       onLine: (line) => {
         if (o.verbose) o.say(`[cloud] ${line}`);
-        o.onLine(line, parseLogLine(line));
+        const parsed = parseLogLine(line);
+        if (!parsed) return;
+        o.tracker.onCloudLog(parsed);
+        if (parsed.msg === 'gateway status' && parsed.gatewayId === o.gatewayId && parsed.state === 'online')
+          seen.gatewayOnline = true;
       },
     });
-    return new Centre(child, `http://127.0.0.1:${httpPort}`, `mqtt://127.0.0.1:${mqttPort}`, env);
+    return new Centre(child, `http://127.0.0.1:${httpPort}`, `mqtt://127.0.0.1:${mqttPort}`, env, seen);
   }
 
   staff(): Promise<ApiClient> {
